@@ -86,7 +86,7 @@ SPOT_CHECKS = [
     ("nmce", "3", "nmce", "cifar10_train", "acc", 0.830),
     ("nmce", "3", "nmce_res34", "cifar100_20_train", "nmi", 0.524),
     ("nmce", "3", "crlc", "stl10", "ari", 0.682),
-    ("nmce", "A.1", "nmce", "nmce_two_manifold_nobias", "acc", 69.8),
+    ("nmce", "A.1", "nmce", "nmce_two_manifold_nonid", "acc", 69.8),
     ("nmce", "A.2", "nmce_before_finetune", "cifar100_20_train", "acc", 0.422),
     ("nmce", "A.3", "nmce_stage1_lambda20", "cifar10", "svm_acc", 0.899),
     ("dec", "ref", "dec", "mnist", "acc", 84.30),

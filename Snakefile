@@ -1,0 +1,26 @@
+# clusterbench: prepare datasets -> run methods per (dataset, method) over seeds
+# -> aggregate -> render reports. See README.md and docs/architecture.md.
+from snakemake.utils import min_version, validate
+
+min_version("8.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/datasets.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/reports.smk"
+
+
+rule all:
+    input:
+        "reports/table1.md",
+        "reports/table2.md",
+        f"results/{PROFILE_NAME}/runs.csv",
+    default_target: True

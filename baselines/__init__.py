@@ -1,0 +1,1 @@
+"""Baselines: k-means, spectral clustering and the autoencoder family. One method per file."""

@@ -1,0 +1,219 @@
+"""Command line: ``clusterbench list | prepare | run | aggregate | render | datasets-table``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _parse_seeds(values: list[str]) -> list[int]:
+    seeds: list[int] = []
+    for value in values:
+        for part in value.split(","):
+            if "-" in part:
+                lo, hi = part.split("-", 1)
+                seeds += list(range(int(lo), int(hi) + 1))
+            elif part:
+                seeds.append(int(part))
+    return seeds
+
+
+def cmd_list(args) -> int:
+    from .data import DATASETS
+    from .registry import methods
+
+    if args.json:
+        print(json.dumps({
+            "methods": {n: {"display": e.display, "kind": e.kind, "paper": e.paper,
+                            "implementation": e.implementation} for n, e in methods().items()},
+            "datasets": {n: {"source": s.source, "n_samples": s.n_samples, "shape": s.shape,
+                             "n_classes": s.n_classes} for n, s in DATASETS.items()}}, indent=2))
+        return 0
+    print("Methods:")
+    for name, entry in methods().items():
+        print(f"  {name:<12} {entry.kind:<9} {entry.display:<12} {entry.implementation}")
+    print("Datasets:")
+    for name, spec in DATASETS.items():
+        shape = "x".join(map(str, spec.shape))
+        print(f"  {name:<24} {spec.source:<12} N={spec.n_samples:<7} {shape:<10} K={spec.n_classes:<4} {spec.title}")
+    return 0
+
+
+def cmd_prepare(args) -> int:
+    """Fetch + convert a dataset; write a status JSON (available | unavailable)."""
+    from .data import DatasetUnavailable, get_spec, load_dataset, processed_path
+    from .io import write_json
+
+    spec = get_spec(args.dataset)
+    status = {"dataset": args.dataset, "source": spec.source}
+    try:
+        data = load_dataset(args.dataset, mirror=args.mirror or None)
+        status.update(status="available", n_samples=data.n_samples, shape=list(data.X.shape[1:]),
+                      n_classes=data.n_classes, path=str(processed_path(args.dataset)))
+        print(f"{args.dataset}: {data.n_samples} samples, shape {tuple(data.X.shape[1:])}, {data.n_classes} classes")
+    except DatasetUnavailable as error:
+        if args.strict:
+            raise
+        status.update(status="unavailable", reason=str(error))
+        print(f"{args.dataset}: unavailable: {error}", file=sys.stderr)
+    if args.out:
+        write_json(args.out, status)
+    return 0
+
+
+def cmd_run(args) -> int:
+    from .registry import load_profile
+    from .runner import run_seeds
+
+    seeds = _parse_seeds(args.seed) if args.seed else load_profile(args.profile)["seeds"]
+    overrides = json.loads(args.set) if args.set else None
+    records = run_seeds(args.method, args.dataset, seeds, profile=args.profile, out=Path(args.out),
+                        mirror=args.mirror or None, device=args.device, strict=args.strict, force=args.force,
+                        overrides=overrides, log=lambda msg: print(msg, flush=True))
+    if args.summary:
+        from .io import write_json
+
+        write_json(args.summary, [{k: r.get(k) for k in ("seed", "status", "reason", "metrics", "wall_s")}
+                                  for r in records])
+    failed = [r for r in records if r["status"] == "failed"]
+    if failed:
+        print(f"{len(failed)} of {len(records)} seeds failed: {failed[0]['reason']}", file=sys.stderr)
+    return 0
+
+
+def cmd_aggregate(args) -> int:
+    from .aggregate import aggregate
+    from .io import atomic_path
+
+    pairs = None
+    if args.pairs:
+        pairs = [tuple(p.split("/", 1)) for p in args.pairs]
+    frame = aggregate(Path(args.runs), args.profile, pairs)
+    with atomic_path(args.out) as tmp:
+        frame.to_csv(tmp, index=False)
+    print(f"{len(frame)} runs -> {args.out}")
+    return 0
+
+
+def _published():
+    try:
+        from .published import load_published
+    except ImportError:
+        return None
+    return load_published()
+
+
+def cmd_render(args) -> int:
+    import pandas as pd
+
+    from .io import write_text
+    from .registry import load_profile
+    from .report.tables import load_spec, render
+
+    spec = load_spec(Path(args.spec))
+    profile = load_profile(args.profile)
+    datasets = args.datasets or profile["datasets"]
+    if args.runs:
+        runs = pd.read_csv(args.runs)
+    else:
+        from .aggregate import aggregate
+        from .report.tables import spec_pairs
+
+        runs = aggregate(Path(args.runs_root), args.profile, spec_pairs(spec, datasets))
+    md, tex = render(spec, runs, _published(), args.profile, datasets)
+    out = Path(args.out)
+    write_text(out, md)
+    write_text(out.with_suffix(".tex"), tex)
+    print(f"wrote {out} and {out.with_suffix('.tex')}")
+    return 0
+
+
+def cmd_datasets_table(args) -> int:
+    from .io import read_json, write_text
+    from .registry import load_profile
+    from .report.tables import render_dataset_table
+
+    datasets = args.datasets or load_profile(args.profile)["datasets"]
+    statuses = {}
+    for name in datasets:
+        path = Path(args.status_dir) / f"{name}.json"
+        if path.exists():
+            statuses[name] = read_json(path)
+    md, tex = render_dataset_table(datasets, statuses, args.profile)
+    out = Path(args.out)
+    write_text(out, md)
+    write_text(out.with_suffix(".tex"), tex)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="clusterbench", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("list", help="registered methods and datasets")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("prepare", help="download/convert a dataset and write its status JSON")
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--mirror", default="")
+    p.add_argument("--strict", action="store_true", help="fail when the dataset cannot be obtained")
+    p.add_argument("--out", help="status JSON path")
+    p.set_defaults(func=cmd_prepare)
+
+    p = sub.add_parser("run", help="run one method on one dataset for some seeds")
+    p.add_argument("--method", required=True)
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--seed", action="append", help="seed(s): 0, 0-9 or 1,3,5 (default: the profile's)")
+    p.add_argument("--profile", default="quick")
+    p.add_argument("--out", default="results/runs")
+    p.add_argument("--mirror", default="")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--strict", action="store_true")
+    p.add_argument("--force", action="store_true", help="rerun seeds that already have a record")
+    p.add_argument("--set", help='JSON object of config overrides, e.g. \'{"n_init": 20}\'')
+    p.add_argument("--summary", help="write a JSON summary of the seeds here (the DAG's job output)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("aggregate", help="collect a profile's records into one CSV")
+    p.add_argument("--profile", required=True)
+    p.add_argument("--runs", default="results/runs")
+    p.add_argument("--pairs", nargs="*", help="dataset/method pairs to include (default: all)")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_aggregate)
+
+    p = sub.add_parser("render", help="render a table spec to markdown and LaTeX")
+    p.add_argument("--spec", required=True)
+    p.add_argument("--runs", help="runs.csv from aggregate (default: read the records under --runs-root)")
+    p.add_argument("--runs-root", default="results/runs")
+    p.add_argument("--datasets", nargs="*", help="the datasets of 'datasets: profile' (default: the profile's)")
+    p.add_argument("--profile", required=True)
+    p.add_argument("--out", required=True, help="markdown path; the .tex is written beside it")
+    p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("datasets-table", help="render the dataset summary (table 1)")
+    p.add_argument("--profile", required=True)
+    p.add_argument("--status-dir", default="resources/datasets")
+    p.add_argument("--datasets", nargs="*", help="default: the profile's")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_datasets_table)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .data import ChecksumError, DatasetUnavailable
+    from .registry import ConfigError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ConfigError, DatasetUnavailable, ChecksumError, KeyError) as error:
+        message = error.args[0] if isinstance(error, KeyError) and error.args else error
+        print(f"clusterbench: error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""Shared k-means and k-nearest-neighbour search (scikit-learn for small N, faiss for large N)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: above this many samples k-means and k-NN use faiss
+FAISS_MIN_SAMPLES = 20000
+
+
+def kmeans(X: np.ndarray, n_clusters: int, *, n_init: int = 10, max_iter: int = 300, seed: int = 0,
+           backend: str = "auto") -> tuple[np.ndarray, np.ndarray]:
+    """Lloyd's k-means with k-means++ seeding, best of ``n_init`` restarts by inertia.
+
+    X: (N, d). Returns (labels (N,), centres (K, d)). ``backend``: "sklearn",
+    "faiss" or "auto" (faiss when N > FAISS_MIN_SAMPLES). Deterministic for a seed.
+    """
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    if backend == "auto":
+        backend = "faiss" if X.shape[0] > FAISS_MIN_SAMPLES else "sklearn"
+    if backend == "sklearn":
+        from sklearn.cluster import KMeans
+
+        model = KMeans(n_clusters, n_init=n_init, max_iter=max_iter, random_state=seed).fit(X)
+        return model.labels_.astype(np.int64), model.cluster_centers_.astype(np.float32)
+    if backend == "faiss":
+        import faiss
+
+        model = faiss.Kmeans(X.shape[1], n_clusters, niter=max_iter, nredo=n_init, seed=seed,
+                             spherical=False, verbose=False, max_points_per_centroid=1 << 20)
+        model.train(X)
+        _, labels = model.index.search(X, 1)
+        return labels[:, 0].astype(np.int64), model.centroids.astype(np.float32)
+    raise ValueError(f"unknown k-means backend {backend!r}")
+
+
+def knn(X: np.ndarray, k: int, *, include_self: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Exact Euclidean k nearest neighbours of every row of X (N, d).
+
+    Returns (distances (N, k), indices (N, k)), nearest first; the point itself
+    is excluded unless ``include_self``. Uses faiss (exact, flat L2 index).
+    """
+    import faiss
+
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    extra = 0 if include_self else 1
+    index = faiss.IndexFlatL2(X.shape[1])
+    index.add(X)
+    sq, idx = index.search(X, k + extra)
+    if not include_self:
+        # drop the query itself (it may not sit in column 0 when duplicates exist)
+        self_mask = idx == np.arange(X.shape[0])[:, None]
+        keep = ~self_mask
+        keep[keep.sum(axis=1) > k, -1] = False
+        idx = idx[keep].reshape(X.shape[0], k)
+        sq = sq[keep].reshape(X.shape[0], k)
+    return np.sqrt(np.maximum(sq, 0)), idx

@@ -1,0 +1,1 @@
+"""Reports: tables (markdown + booktabs LaTeX) rendered from run records and published numbers."""

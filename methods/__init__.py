@@ -1,0 +1,1 @@
+"""The five papers' methods (AHCL, PAD, DCCM, R-DC, NMCE). One paper per file."""

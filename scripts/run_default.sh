@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# README command 1: install if needed, then run the embedded default to reports/table2.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export PATH="$PWD/.venv/bin:$PATH"
+exec snakemake --cores all "$@" reports/table2.md

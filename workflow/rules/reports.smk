@@ -1,0 +1,48 @@
+from clusterbench.report.tables import load_spec, spec_pairs
+
+
+def table_runs(spec_path):
+    """The run summaries a table spec needs under the current profile."""
+    spec = load_spec(spec_path)
+    pairs = spec_pairs(spec, DATASETS)
+    if spec["rows"] == "registered":
+        pairs = [(d, m) for d, m in pairs if m in METHODS]
+    return [f"results/runs/{PROFILE_NAME}/{d}/{m}/summary.json" for d, m in pairs]
+
+
+rule table1:
+    """Dataset summary of the profile."""
+    input:
+        expand("resources/datasets/{dataset}.json", dataset=DATASETS),
+    output:
+        md="reports/table1.md",
+        tex="reports/table1.tex",
+    log:
+        "logs/reports/table1.log",
+    params:
+        profile=PROFILE_NAME,
+        datasets=" ".join(DATASETS),
+    shell:
+        "clusterbench datasets-table --profile {params.profile} --datasets {params.datasets} "
+        "--out {output.md} > {log} 2>&1"
+
+
+rule render_table:
+    """A table spec config/tables/{table}.yaml (or {paper}/{table}.yaml) -> markdown + LaTeX."""
+    input:
+        spec="config/tables/{table}.yaml",
+        runs=lambda wc: table_runs(f"config/tables/{wc.table}.yaml"),
+    output:
+        md="reports/{table}.md",
+        tex="reports/{table}.tex",
+    log:
+        "logs/reports/{table}.log",
+    params:
+        profile=PROFILE_NAME,
+        datasets=" ".join(DATASETS),
+    wildcard_constraints:
+        table="(?!table1$)[a-z0-9_/]+",
+    shell:
+        "clusterbench render --spec {input.spec} --profile {params.profile} --datasets {params.datasets} "
+        "--runs-root results/runs "
+        "--out {output.md} > {log} 2>&1"
