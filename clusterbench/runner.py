@@ -149,6 +149,17 @@ def _base_record(method, dataset, profile, seed, config, device) -> dict:
     }
 
 
+def scalar_diagnostics(result) -> dict:
+    """The scalar entries of ``result.extras`` (a method's own diagnostics), as floats.
+
+    They go to ``record["diagnostics"]``. A method class may also define
+    ``scored_diagnostics(result, y) -> {name: float}`` for diagnostics that need the
+    ground truth (e.g. NMCE's z-similarity between true clusters); the runner calls
+    it after the fit, so the method itself never reads the labels.
+    """
+    return {k: float(np.asarray(v)) for k, v in result.extras.items() if np.asarray(v).ndim == 0}
+
+
 def is_finished(directory: Path, chash: str | None) -> bool:
     record = directory / "record.json"
     if not record.exists():
@@ -184,6 +195,12 @@ def run_one(cls, config, data, *, method, profile, seed, device, directory: Path
     directory.mkdir(parents=True, exist_ok=True)
     if status == "ok":
         record["metrics"] = evaluate(data.y, labels)
+        diagnostics = scalar_diagnostics(result)
+        scorer = getattr(cls, "scored_diagnostics", None)
+        if scorer is not None:  # label-dependent diagnostics are computed here, never inside the fit
+            diagnostics.update({k: float(v) for k, v in scorer(result, data.y).items()})
+        if diagnostics:
+            record["diagnostics"] = diagnostics
         arrays = {"labels": labels}
         if result.embedding is not None and np.asarray(result.embedding).size <= MAX_EMBEDDING_FLOATS:
             arrays["embedding"] = np.asarray(result.embedding, dtype=np.float32)
