@@ -87,7 +87,19 @@ def prepare(name: str, *, mirror: str | None = None, cache: Path | None = None, 
     target = processed_path(name, cache)
     if target.exists():
         return target
-    X, y = spec.build(_obtain(spec, mirror, cache, download))
+    paths = _obtain(spec, mirror, cache, download)
+    try:
+        X, y = spec.build(paths)
+    except ValueError as error:
+        # Files without a published checksum are verified by their format: a copy
+        # that does not parse is removed like one with a wrong checksum.
+        unverified = [paths[f.name] for f in spec.files if not (f.sha256 or f.md5)]
+        for path in unverified:
+            path.unlink(missing_ok=True)
+        if unverified:
+            removed = ", ".join(str(p) for p in unverified)
+            raise ValueError(f"{error}; the unverified copy {removed} was removed") from error
+        raise
     X, y = np.asarray(X), np.asarray(y, dtype=np.int64)
     if X.shape[0] != y.shape[0]:
         raise ValueError(f"dataset {name!r}: {X.shape[0]} samples but {y.shape[0]} labels")

@@ -26,7 +26,10 @@ ADAGAE = "https://raw.githubusercontent.com/hyzhang98/AdaGAE/main/data/"
 ANCHORGAE = "https://raw.githubusercontent.com/hyzhang98/AnchorGAE-torch/main/data/"
 SHARED_README = "sha256 of the public file, shared/datasets/README.md"
 
-# Class lists as DAC (Chang et al. 2017) and DCCM (Wu et al. 2019) define the ImageNet subsets.
+# Class lists as DAC (Chang et al. 2017) and DCCM (Wu et al. 2019) define the ImageNet subsets, read
+# from github vector-1127/DAC "Datasets description/ImageNet-10.txt" and "ImageNet-Dog.txt" (DAC's
+# authors) and identical in Yunfan-Li/Contrastive-Clustering datasets/ImageNet-10.txt and
+# ImageNet-dogs.txt (CC, which reuses them).
 IMAGENET10_WNIDS = [
     "n02056570", "n02085936", "n02128757", "n02690373", "n02692877",
     "n03095699", "n04254680", "n04285008", "n04467665", "n07747607",
@@ -183,13 +186,23 @@ _SVHN = tuple(RemoteFile(f"{s}_32x32.mat", (f"http://ufldl.stanford.edu/housenum
 _add(DatasetSpec(
     "cifar10", "CIFAR-10, train + test (60,000)", "torchvision", 60000, (3, 32, 32), 10,
     lambda p: formats.cifar10(p[_CIFAR10.name]), files=(_CIFAR10,),
-    preprocessing="pixels / 255; train and test together, as DCCM, PAD, NMCE and R-DC cluster them",
-    citation="Krizhevsky 2009", papers=("dccm", "pad", "nmce", "rdc")))
+    preprocessing="pixels / 255; train and test together, as DCCM, PAD and R-DC cluster them",
+    citation="Krizhevsky 2009", papers=("dccm", "pad", "rdc")))
 _add(DatasetSpec(
     "cifar100_20", "CIFAR-100 with its 20 superclasses, train + test (60,000)", "torchvision", 60000,
     (3, 32, 32), 20, lambda p: formats.cifar100_20(p[_CIFAR100.name]), files=(_CIFAR100,),
     preprocessing="pixels / 255; coarse labels of the upstream files", citation="Krizhevsky 2009",
-    papers=("dccm", "pad", "nmce")))
+    papers=("dccm", "pad")))
+_add(DatasetSpec(
+    "cifar10_train", "CIFAR-10 training split (50,000)", "torchvision", 50000, (3, 32, 32), 10,
+    lambda p: formats.cifar10(p[_CIFAR10.name], test=False), files=(_CIFAR10,),
+    preprocessing="pixels / 255; the five training batches only, as NMCE clusters them",
+    citation="Krizhevsky 2009", papers=("nmce",)))
+_add(DatasetSpec(
+    "cifar100_20_train", "CIFAR-100 training split with its 20 superclasses (50,000)", "torchvision", 50000,
+    (3, 32, 32), 20, lambda p: formats.cifar100_20(p[_CIFAR100.name], test=False), files=(_CIFAR100,),
+    preprocessing="pixels / 255; coarse labels; the training split only, as NMCE clusters it",
+    citation="Krizhevsky 2009", papers=("nmce",)))
 _add(DatasetSpec(
     "stl10", "STL-10 labelled train + test (13,000)", "torchvision", 13000, (3, 96, 96), 10,
     lambda p: formats.stl10_tar(p[_STL10.name]), files=(_STL10,),

@@ -11,6 +11,7 @@ leaves nothing behind and a bad copy is removed.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import shutil
 import urllib.error
@@ -148,6 +149,7 @@ def fetch(remote: RemoteFile, dataset: str, *, mirror: str | None = None,
     for source in _sources(remote, dataset, mirror):
         is_remote = _is_url(source)
         if is_remote and not download:
+            failures.append(f"{source}: not tried (downloads disabled)")
             continue
         if not is_remote and not Path(source).is_file():
             failures.append(f"{source}: not found")
@@ -158,15 +160,15 @@ def fetch(remote: RemoteFile, dataset: str, *, mirror: str | None = None,
             else:
                 shutil.copyfile(source, part)
             verify(part, remote, shown_as=f"{remote.name} from {source}")
-        except ChecksumError:
+            os.replace(part, target)
+            return target
+        except (OSError, urllib.error.URLError, http.client.HTTPException, ValueError) as error:
+            # ChecksumError propagates; a broken transfer (short read, dropped or
+            # garbled connection) moves on to the next source.
+            failures.append(f"{source}: {error!r}" if not str(error) else f"{source}: {error}")
+        finally:
+            # Whatever happened (including Ctrl-C or a crash), no partial file stays behind.
             part.unlink(missing_ok=True)
-            raise
-        except (OSError, urllib.error.URLError, ValueError) as error:
-            part.unlink(missing_ok=True)
-            failures.append(f"{source}: {error}")
-            continue
-        os.replace(part, target)
-        return target
     where = ", ".join(remote.urls) or "(no public URL)"
     raise DatasetUnavailable(
         f"dataset {dataset!r}: cannot obtain {remote.name} ({remote.describe_hash()}). "

@@ -65,12 +65,12 @@ def cifar_tar(path: Path, members: list[str], label_key: str) -> tuple[np.ndarra
 
 
 #: CIFAR-100 fine → 20 superclasses, as the coarse labels of the upstream files.
-def cifar100_20(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    return cifar_tar(path, ["train", "test"], "coarse_labels")
+def cifar100_20(path: Path, test: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    return cifar_tar(path, ["train", "test"] if test else ["train"], "coarse_labels")
 
 
-def cifar10(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    return cifar_tar(path, [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"], "labels")
+def cifar10(path: Path, test: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    return cifar_tar(path, [f"data_batch_{i}" for i in range(1, 6)] + (["test_batch"] if test else []), "labels")
 
 
 def stl10_tar(path: Path, splits=("train", "test")) -> tuple[np.ndarray, np.ndarray]:
