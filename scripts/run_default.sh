@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
-exec snakemake --cores all "$@" reports/table2.md
+exec snakemake reports/table2.md --cores all "$@"

@@ -8,6 +8,8 @@ rule aggregate:
         ),
     output:
         "results/{profile}/runs.csv",
+    conda:
+        "../../environment.yml"
     log:
         "logs/aggregate/{profile}.log",
     params:

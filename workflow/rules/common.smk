@@ -2,6 +2,7 @@
 import os
 
 from clusterbench.registry import ConfigError, load_profile, validate_names
+from clusterbench.report.tables import load_spec, spec_pairs
 
 PROFILE_NAME = config["profile"]
 try:
@@ -21,3 +22,12 @@ wildcard_constraints:
     dataset="[a-z0-9_]+",
     method="[a-z0-9_]+",
     profile="[a-z]+",
+
+
+def table_runs(spec_path):
+    """The run summaries a table spec needs under the current profile."""
+    spec = load_spec(spec_path)
+    pairs = spec_pairs(spec, DATASETS)
+    if spec["rows"] == "registered":
+        pairs = [(d, m) for d, m in pairs if m in METHODS]
+    return [f"results/runs/{PROFILE_NAME}/{d}/{m}/summary.json" for d, m in pairs]

@@ -2,6 +2,8 @@ rule prepare_dataset:
     """Fetch (cache -> mirror -> URL, checksummed) and convert one dataset; status JSON."""
     output:
         "resources/datasets/{dataset}.json",
+    conda:
+        "../../environment.yml"
     log:
         "logs/prepare/{dataset}.log",
     benchmark:

@@ -1,15 +1,3 @@
-from clusterbench.report.tables import load_spec, spec_pairs
-
-
-def table_runs(spec_path):
-    """The run summaries a table spec needs under the current profile."""
-    spec = load_spec(spec_path)
-    pairs = spec_pairs(spec, DATASETS)
-    if spec["rows"] == "registered":
-        pairs = [(d, m) for d, m in pairs if m in METHODS]
-    return [f"results/runs/{PROFILE_NAME}/{d}/{m}/summary.json" for d, m in pairs]
-
-
 rule table1:
     """Dataset summary of the profile."""
     input:
@@ -17,6 +5,8 @@ rule table1:
     output:
         md="reports/table1.md",
         tex="reports/table1.tex",
+    conda:
+        "../../environment.yml"
     log:
         "logs/reports/table1.log",
     params:
@@ -35,6 +25,8 @@ rule render_table:
     output:
         md="reports/{table}.md",
         tex="reports/{table}.tex",
+    conda:
+        "../../environment.yml"
     log:
         "logs/reports/{table}.log",
     params:

@@ -5,6 +5,8 @@ rule run_method:
         method="config/methods/{method}.yaml",
     output:
         "results/runs/{profile}/{dataset}/{method}/summary.json",
+    conda:
+        "../../environment.yml"
     log:
         "logs/run/{profile}/{dataset}/{method}.log",
     benchmark:

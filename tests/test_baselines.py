@@ -1,0 +1,52 @@
+import numpy as np
+import pytest
+
+from clusterbench.metrics import cluster_acc
+from clusterbench.registry import resolve_config
+
+
+@pytest.mark.parametrize("method", ["kmeans", "spectral"])
+def test_fit_twice_identical_labels(method, blobs):
+    cls, config = resolve_config(method, "blobs", "smoke")
+    a = cls(config).fit(blobs, 3, seed=3).labels_
+    b = cls(config).fit(blobs, 3, seed=3).labels_
+    np.testing.assert_array_equal(a, b)
+    assert cluster_acc(blobs.y, a) > 0.95
+
+
+def test_spectral_follows_curved_clusters_where_kmeans_cannot():
+    from clusterbench.data import load_dataset
+
+    data = load_dataset("rdc_four_curves")
+    sc_cls, sc_cfg = resolve_config("spectral", data.name, "quick")
+    km_cls, km_cfg = resolve_config("kmeans", data.name, "quick")
+    sc = sc_cls(sc_cfg).fit(data, 4, seed=0).labels_
+    km = km_cls(km_cfg).fit(data, 4, seed=0).labels_
+    assert cluster_acc(data.y, sc) > 0.95
+    assert cluster_acc(data.y, km) < 0.9
+
+
+def test_knn_affinity_is_symmetric_and_sparse(blobs):
+    from baselines.spectral import knn_affinity
+
+    W = knn_affinity(blobs.flat(), 5)
+    assert (abs(W - W.T) > 1e-12).nnz == 0
+    assert W.diagonal().sum() == 0
+    assert (W.getnnz(axis=1) >= 5).all()
+
+
+def test_faiss_and_sklearn_kmeans_agree_on_easy_data(blobs):
+    from clusterbench.cluster import kmeans
+
+    a, _ = kmeans(blobs.flat(), 3, seed=0, backend="sklearn")
+    b, _ = kmeans(blobs.flat(), 3, seed=0, backend="faiss")
+    assert cluster_acc(a, b) == 1.0
+
+
+def test_knn_excludes_self():
+    from clusterbench.cluster import knn
+
+    X = np.array([[0.0], [1.0], [3.0], [3.0]], dtype=np.float32)
+    d, i = knn(X, 1)
+    assert i[0, 0] == 1 and i[1, 0] == 0 and set(i[2:, 0]) == {2, 3}
+    assert d[2, 0] == 0.0
