@@ -1,4 +1,4 @@
-"""Command line: ``clusterbench list | prepare | run | aggregate | render | datasets-table``."""
+"""Command line: ``clusterbench list | prepare | run | aggregate | render | datasets-table | check | index``."""
 
 from __future__ import annotations
 
@@ -113,6 +113,7 @@ def cmd_render(args) -> int:
     from .report.tables import load_spec, render
 
     spec = load_spec(Path(args.spec))
+    args.profile = spec.get("profile") or args.profile  # paper tables name their profile
     profile = load_profile(args.profile)
     datasets = args.datasets or profile["datasets"]
     if args.runs:
@@ -145,6 +146,62 @@ def cmd_datasets_table(args) -> int:
     out = Path(args.out)
     write_text(out, md)
     write_text(out.with_suffix(".tex"), tex)
+    return 0
+
+
+def cmd_check(args) -> int:
+    """Regression gate: exit 1 when a gated cell fails or has no runs (see clusterbench/check.py)."""
+    import pandas as pd
+
+    from .check import (check_published, check_reference, format_report, load_config, reference_frame,
+                        REFERENCE_COLUMNS)
+    from .io import atomic_path, write_text
+    from .report.tables import suite_version
+
+    config = load_config(Path(args.config))
+    profile = args.profile or config.get("profile", "paper")
+    if args.write_reference:
+        from .aggregate import aggregate
+
+        runs = aggregate(Path(args.runs_root), profile)
+        if args.methods:
+            runs = runs[runs.method.isin(args.methods)]
+        if args.datasets:
+            runs = runs[runs.dataset.isin(args.datasets)]
+        metrics = (config.get("reference") or {}).get("metrics", ["acc", "nmi", "ari"])
+        frame = reference_frame(runs, profile, metrics)
+        out = Path(args.write_reference)
+        if out.exists():  # keep the reference rows of other (dataset, method) pairs
+            old = pd.read_csv(out)
+            keep = ~old.set_index(["dataset", "method"]).index.isin(frame.set_index(["dataset", "method"]).index)
+            frame = pd.concat([old[keep], frame], ignore_index=True).sort_values(["dataset", "method", "metric"])
+        with atomic_path(out) as tmp:
+            frame[REFERENCE_COLUMNS].to_csv(tmp, index=False)
+        print(f"{len(frame)} reference rows -> {out}")
+        return 0
+    if args.reference is not None:
+        path = Path(args.reference or f"results/reference/{profile}.csv")
+        report = check_reference(config, Path(args.runs_root), profile, pd.read_csv(path), args.methods,
+                                 args.datasets)
+    else:
+        report = check_published(config, Path(args.runs_root), profile, _published())
+    text, md = format_report(report, suite_version())
+    print(text, end="")
+    if args.out:
+        write_text(args.out, md)
+    return 1 if report.failed else 0
+
+
+def cmd_index(args) -> int:
+    from .io import write_text
+    from .registry import load_profile
+    from .report.index import render_index
+
+    datasets = args.datasets or load_profile(args.profile)["datasets"]
+    md = render_index(Path(args.tables), Path(args.runs_root), Path(args.out).parent, args.profile, datasets,
+                      _published())
+    write_text(args.out, md)
+    print(f"wrote {args.out}")
     return 0
 
 
@@ -199,6 +256,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--datasets", nargs="*", help="default: the profile's")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_datasets_table)
+
+    p = sub.add_parser("check", help="regression gate against published numbers or the stored reference")
+    p.add_argument("--profile", help="profile whose runs are checked (default: config/regression.yaml's)")
+    p.add_argument("--config", default="config/regression.yaml")
+    p.add_argument("--runs-root", default="results/runs")
+    p.add_argument("--reference", nargs="?", const="", default=None,
+                   help="compare with the suite's own reference (default file results/reference/{profile}.csv)")
+    p.add_argument("--write-reference", metavar="CSV", help="store the current runs as the reference and exit")
+    p.add_argument("--methods", nargs="*", help="restrict --reference / --write-reference to these methods")
+    p.add_argument("--datasets", nargs="*", help="restrict --reference / --write-reference to these datasets")
+    p.add_argument("--out", default="reports/regression.md", help="markdown report ('' to skip)")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("index", help="reports/index.md: every table report with its status")
+    p.add_argument("--profile", default="quick", help="profile of specs without their own")
+    p.add_argument("--tables", default="config/tables")
+    p.add_argument("--runs-root", default="results/runs")
+    p.add_argument("--datasets", nargs="*", help="the datasets of 'datasets: profile' (default: the profile's)")
+    p.add_argument("--out", default="reports/index.md")
+    p.set_defaults(func=cmd_index)
     return parser
 
 
