@@ -179,10 +179,11 @@ def coil100_zip(path: Path, size: int = 32) -> tuple[np.ndarray, np.ndarray]:
     images, labels = [], []
     try:
         with zipfile.ZipFile(path) as archive:
-            names = sorted(n for n in archive.namelist() if n.lower().endswith(".png") and "/obj" in "/" + n)
-            for name in names:
-                stem = Path(name).stem
-                labels.append(int(stem.split("__")[0][3:]) - 1)
+            names = [n for n in archive.namelist() if n.lower().endswith(".png") and "/obj" in "/" + n]
+            # obj{k}__{angle}: ordered by object, then angle (numerically)
+            keys = {n: tuple(int(part) for part in Path(n).stem[3:].split("__")) for n in names}
+            for name in sorted(names, key=keys.__getitem__):
+                labels.append(keys[name][0] - 1)
                 with Image.open(io.BytesIO(archive.read(name))) as image:
                     image = image.convert("RGB").resize((size, size), Image.BILINEAR)
                     images.append(np.asarray(image).transpose(2, 0, 1))
