@@ -26,7 +26,7 @@ from .base import DivergenceError, seed_everything
 from .data import DatasetUnavailable, load_dataset
 from .io import atomic_path, read_json, write_json, write_text
 from .metrics import evaluate
-from .registry import config_hash, get_method, resolve_config
+from .registry import config_hash, get_method, methods, resolve_config
 
 #: embeddings up to this many floats are stored with the labels (figures need them)
 MAX_EMBEDDING_FLOATS = 5_000_000
@@ -140,11 +140,24 @@ def _history_csv(history: list[dict]) -> str:
     return buffer.getvalue()
 
 
+def run_hash(method: str, dataset: str, profile: str, config) -> str | None:
+    """The config hash a record is reused under: the method's config, plus its pretraining recipe's."""
+    if config is None:
+        return None
+    chash = config_hash(config)
+    recipe = get_method(method).pretrain if method in methods() else None
+    if recipe:
+        from .pretrain import recipe_hash, resolve_recipe
+
+        chash += "+" + recipe_hash(recipe, resolve_recipe(recipe, dataset, profile))
+    return chash
+
+
 def _base_record(method, dataset, profile, seed, config, device) -> dict:
     return {
         "method": method, "dataset": dataset, "profile": profile, "seed": seed,
         "config": dataclasses.asdict(config) if config is not None else None,
-        "config_hash": config_hash(config) if config is not None else None,
+        "config_hash": run_hash(method, dataset, profile, config),
         "device": device, "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
 
@@ -180,7 +193,14 @@ def run_one(cls, config, data, *, method, profile, seed, device, directory: Path
     cpu0, wall0 = time.process_time(), time.perf_counter()
     try:
         with PeakMemory() as memory:
-            result = cls(config).fit_predict(data, data.n_classes, seed=seed, device=device)
+            instance = cls(config)
+            # context for methods that reuse shared pretraining (clusterbench.pretrain)
+            instance.profile = profile
+            if method in methods() and get_method(method).pretrain:
+                instance.pretrain = get_method(method).pretrain
+            result = instance.fit_predict(data, data.n_classes, seed=seed, device=device)
+            if getattr(instance, "run_info", None):
+                record["run_info"] = instance.run_info
         labels = np.asarray(result.labels).astype(np.int64).ravel()
         if labels.shape[0] != data.n_samples:
             raise ValueError(f"{method} returned {labels.shape[0]} labels for {data.n_samples} samples")
@@ -224,7 +244,7 @@ def run_seeds(method: str, dataset: str, seeds: list[int], *, profile: str, out:
     (or raises when ``strict``). A divergence yields status "failed".
     """
     cls, config = resolve_config(method, dataset, profile, overrides)
-    chash = config_hash(config)
+    chash = run_hash(method, dataset, profile, config)
     todo = [s for s in seeds if force or not is_finished(seed_dir(out, profile, dataset, method, s), chash)]
     records = []
     data = None
