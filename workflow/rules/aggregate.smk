@@ -12,6 +12,8 @@ rule aggregate:
         "../../environment.yml"
     log:
         "logs/aggregate/{profile}.log",
+    benchmark:
+        "benchmarks/aggregate/{profile}.tsv"
     params:
         pairs=" ".join(f"{d}/{m}" for d in DATASETS for m in METHODS),
     shell:

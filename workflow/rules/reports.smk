@@ -9,6 +9,8 @@ rule table1:
         "../../environment.yml"
     log:
         "logs/reports/table1.log",
+    benchmark:
+        "benchmarks/reports/table1.tsv"
     params:
         profile=PROFILE_NAME,
         datasets=" ".join(DATASETS),
@@ -29,6 +31,8 @@ rule render_table:
         "../../environment.yml"
     log:
         "logs/reports/{table}.log",
+    benchmark:
+        "benchmarks/reports/{table}.tsv"
     params:
         profile=PROFILE_NAME,
         datasets=" ".join(DATASETS),
