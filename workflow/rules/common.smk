@@ -2,7 +2,7 @@
 import os
 
 from clusterbench.registry import ConfigError, load_profile, validate_names
-from clusterbench.report.tables import load_spec, spec_pairs
+from clusterbench.report.tables import load_spec, spec_pairs, spec_profile
 
 PROFILE_NAME = config["profile"]
 try:
@@ -25,9 +25,9 @@ wildcard_constraints:
 
 
 def table_runs(spec_path):
-    """The run summaries a table spec needs under the current profile."""
+    """The run summaries a table spec needs: under its own ``profile`` (paper tables), else the current one."""
     spec = load_spec(spec_path)
     pairs = spec_pairs(spec, DATASETS)
     if spec["rows"] == "registered":
         pairs = [(d, m) for d, m in pairs if m in METHODS]
-    return [f"results/runs/{PROFILE_NAME}/{d}/{m}/summary.json" for d, m in pairs]
+    return [f"results/runs/{spec_profile(spec, PROFILE_NAME)}/{d}/{m}/summary.json" for d, m in pairs]
