@@ -4,37 +4,83 @@ Spec keys::
 
     title: "Main results"              # {profile} is substituted
     caption: "..."
-    rows: registered                   # or a list of {method, label}
+    profile: paper                     # optional: the profile whose runs the table shows
+                                       # (default: the profile given to render)
+    rows: registered                   # or a list of rows (below)
     datasets: profile                  # or a list of {dataset, label}
     metrics: [{key: acc, label: ACC, published: acc}, ...]
+    columns: [...]                     # optional, replaces datasets x metrics (below)
     scale: percent                     # percent | fraction
     digits: 2
+    tolerance: 3.0                     # |reproduced - published| <= max(tolerance, 2 std) counts as
+                                       # reproduced (display units; default 3 points / 0.03)
     published: [{paper: ahcl, table: "2"}]   # where published values are looked up, in order
+    notes: "..."
+
+A row is ``{label, method, published, published_only, dataset, metric}``:
+``method`` is the suite's method key (reproduced values come from its runs),
+``published`` the ``method`` column of ``results/published/*.csv`` (default:
+``method``), ``published_only: true`` (or no ``method``) shows the published
+value alone. ``dataset`` and ``metric`` let a row fix what the columns
+otherwise give (tables whose rows are datasets or metrics).
+
+A metric is ``{key, published, label, scale, digits, transform, lower_is_better}``:
+``key`` is the runs.csv column (``null`` when the suite does not compute
+it), ``published`` the CSV ``metric`` name, ``scale`` overrides the table's
+scale (``raw``/``seconds``: shown unscaled), ``transform: complement`` shows
+1 - value (error rates). A column is ``{label, group, dataset, metric,
+published}``; the generated columns are datasets × metrics, grouped by
+dataset.
 
 A cell shows the reproduced mean ± std over ok seeds (with n_ok/n when some
 failed), then the published value and the difference in brackets. The best
-reproduced mean of a column is bold, the second underlined. A cell with no
-record says "not run" (with the reason when the records give one).
+reproduced mean of a column is bold, the second underlined. A cell without
+reproduced numbers says why: "not run: method not implemented", "not run:
+dataset unavailable", "not run: no records", ...
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 import yaml
 
+from .. import PROJECT_ROOT, __version__
 from ..registry import ConfigError, methods
 
-SPEC_KEYS = {"title", "caption", "rows", "datasets", "metrics", "scale", "digits", "published", "notes"}
+SPEC_KEYS = {"title", "caption", "rows", "datasets", "metrics", "columns", "scale", "digits", "published",
+             "notes", "profile", "tolerance"}
+ROW_KEYS = {"label", "method", "published", "published_only", "dataset", "metric"}
+METRIC_KEYS = {"key", "label", "published", "scale", "digits", "transform", "lower_is_better", "tolerance"}
+COLUMN_KEYS = {"label", "group", "dataset", "metric", "published"}
+SCALES = ("percent", "fraction", "raw", "seconds")
 
 
 @dataclass
 class Cell:
     text: str
     mean: float | None = None
+    std: float | None = None
+    n: int = 0
+    published: float | None = None
+    tolerance: float | None = None
+    reason: str | None = None
+
+    @property
+    def reproduced(self) -> bool:
+        return self.mean is not None and self.published is not None
+
+    @property
+    def within(self) -> bool | None:
+        """|mean - published| <= max(tolerance, 2 std); None when not comparable."""
+        if not self.reproduced or self.tolerance is None:
+            return None
+        return abs(self.mean - self.published) <= max(self.tolerance, 2 * (self.std or 0.0)) + 1e-9
 
 
 def load_spec(path: Path) -> dict:
@@ -42,37 +88,106 @@ def load_spec(path: Path) -> dict:
     unknown = set(spec) - SPEC_KEYS
     if unknown:
         raise ConfigError(f"{path}: unknown key(s) {sorted(unknown)}; allowed: {sorted(SPEC_KEYS)}")
-    for key in ("rows", "datasets", "metrics"):
+    for key in ("rows",) + (() if "columns" in spec else ("datasets", "metrics")):
         if key not in spec:
             raise ConfigError(f"{path}: missing key {key!r}")
     if spec.get("scale", "percent") not in ("percent", "fraction"):
         raise ConfigError(f"{path}: scale must be percent or fraction")
+    if isinstance(spec["rows"], list):
+        for row in spec["rows"]:
+            if isinstance(row, dict) and set(row) - ROW_KEYS:
+                raise ConfigError(f"{path}: row {row}: unknown key(s) {sorted(set(row) - ROW_KEYS)}")
+    for metric in list(spec.get("metrics") or []) + [c.get("metric") for c in spec.get("columns") or []] + [
+            r.get("metric") for r in (spec["rows"] if isinstance(spec["rows"], list) else []) if isinstance(r, dict)]:
+        if isinstance(metric, dict):
+            if set(metric) - METRIC_KEYS:
+                raise ConfigError(f"{path}: metric {metric}: unknown key(s) {sorted(set(metric) - METRIC_KEYS)}")
+            if metric.get("scale", "percent") not in SCALES:
+                raise ConfigError(f"{path}: metric {metric}: scale must be one of {SCALES}")
+    for column in spec.get("columns") or []:
+        if set(column) - COLUMN_KEYS:
+            raise ConfigError(f"{path}: column {column}: unknown key(s) {sorted(set(column) - COLUMN_KEYS)}")
     return spec
+
+
+def _metric(m) -> dict | None:
+    if m is None:
+        return None
+    m = m if isinstance(m, dict) else {"key": m}
+    key = m.get("key")
+    published = m.get("published", key)
+    label = m.get("label", (key or published or "").upper())
+    return {**m, "key": key, "published": published, "label": label}
 
 
 def _rows(spec) -> list[dict]:
     if spec["rows"] == "registered":
-        return [{"method": name, "label": entry.display} for name, entry in methods().items()]
-    return [r if isinstance(r, dict) else {"method": r, "label": r} for r in spec["rows"]]
+        return [{"method": name, "label": entry.display, "published": name}
+                for name, entry in methods().items()]
+    out = []
+    for r in spec["rows"]:
+        r = dict(r) if isinstance(r, dict) else {"method": r, "label": r}
+        if r.get("published_only"):
+            r.setdefault("published", r.pop("method", None))
+        r.setdefault("published", r.get("method"))
+        r.setdefault("label", r.get("method") or r.get("published") or "")
+        if "metric" in r:
+            r["metric"] = _metric(r["metric"])
+        out.append(r)
+    return out
 
 
 def _datasets(spec, profile_datasets) -> list[dict]:
-    if spec["datasets"] == "profile":
+    if spec.get("datasets", "profile") == "profile":
         return [{"dataset": d, "label": d} for d in profile_datasets]
     return [d if isinstance(d, dict) else {"dataset": d, "label": d} for d in spec["datasets"]]
 
 
 def _metrics(spec) -> list[dict]:
-    out = []
-    for m in spec["metrics"]:
-        m = m if isinstance(m, dict) else {"key": m}
-        out.append({"key": m["key"], "label": m.get("label", m["key"].upper()),
-                    "published": m.get("published", m["key"])})
-    return out
+    return [_metric(m) for m in spec.get("metrics") or []]
 
 
-def _published_value(published, sources, method, dataset, metric, scale) -> float | None:
-    if published is None or published.empty:
+def _columns(spec, profile_datasets) -> list[dict]:
+    if spec.get("columns"):
+        out = []
+        for c in spec["columns"]:
+            c = dict(c)
+            if "metric" in c:
+                c["metric"] = _metric(c["metric"])
+            out.append(c)
+        return out
+    metrics_ = _metrics(spec)
+    return [{"dataset": d["dataset"], "metric": m, "label": m["label"],
+             "group": d.get("label", d["dataset"]) if len(metrics_) > 1 else None,
+             **({} if len(metrics_) > 1 else {"label": f"{d.get('label', d['dataset'])} {m['label']}"})}
+            for d in _datasets(spec, profile_datasets) for m in metrics_]
+
+
+def _coords(row: dict, column: dict) -> dict:
+    """The cell's (method, published method, dataset, metric): the row's values first."""
+    return {
+        "method": None if row.get("published_only") else row.get("method"),
+        "published": row.get("published") or column.get("published"),
+        "dataset": row.get("dataset") or column.get("dataset"),
+        "metric": row.get("metric") or column.get("metric"),
+    }
+
+
+def _scale(spec, metric) -> str:
+    return (metric or {}).get("scale") or spec.get("scale", "percent")
+
+
+def _convert(value: float, source: str, target: str) -> float:
+    if source == "percent" and target == "fraction":
+        return value / 100
+    if source == "fraction" and target == "percent":
+        return value * 100
+    return value
+
+
+def published_lookup(published, sources, method, dataset, metric) -> tuple[float, str, str] | None:
+    """(value, scale, note) of the first source with this cell, or None."""
+    if published is None or published.empty or not method or not metric:
         return None
     for source in sources:
         hit = published[(published.paper == source["paper"]) & (published.table.astype(str) == str(source["table"]))
@@ -80,23 +195,40 @@ def _published_value(published, sources, method, dataset, metric, scale) -> floa
                         & (published.metric == metric)]
         if len(hit):
             row = hit.iloc[0]
-            value = float(row.value)
-            if row.scale == "percent" and scale == "fraction":
-                value /= 100
-            elif row.scale == "fraction" and scale == "percent":
-                value *= 100
-            return value
+            return float(row.value), row.scale, str(row.note or "")
     return None
 
 
+def _published_value(published, sources, method, dataset, metric, scale) -> float | None:
+    hit = published_lookup(published, sources, method, dataset, metric)
+    return None if hit is None else _convert(hit[0], hit[1], scale)
+
+
+def spec_profile(spec: dict, default: str) -> str:
+    """The profile whose runs a table shows: the spec's ``profile`` key, else ``default``."""
+    return spec.get("profile") or default
+
+
 def spec_pairs(spec: dict, profile_datasets: list[str]) -> list[tuple[str, str]]:
-    """(dataset, method) pairs whose runs the table shows: registered methods only."""
+    """(dataset, method) pairs whose runs the table shows: registered methods, known datasets, computed metrics."""
+    from ..data import DATASETS
+
     registered = methods()
-    rows = [r for r in _rows(spec) if r["method"] in registered and not r.get("published_only")]
-    return [(d["dataset"], r["method"]) for d in _datasets(spec, profile_datasets) for r in rows]
+    pairs = []
+    for row in _rows(spec):
+        for column in _columns(spec, profile_datasets):
+            c = _coords(row, column)
+            if (c["method"] in registered and c["dataset"] in DATASETS and c["metric"]
+                    and c["metric"].get("key") and (c["dataset"], c["method"]) not in pairs):
+                pairs.append((c["dataset"], c["method"]))
+    return pairs
 
 
-def _reproduced(runs: pd.DataFrame, method, dataset, key, factor, digits) -> Cell | None:
+def _fmt(value: float, digits: int) -> str:
+    return f"{value:.{digits}f}"
+
+
+def _reproduced(runs: pd.DataFrame, method, dataset, metric, factor, digits) -> Cell | None:
     rows = runs[(runs.method == method) & (runs.dataset == dataset)] if len(runs) else runs
     if rows is None or len(rows) == 0:
         return None
@@ -105,51 +237,100 @@ def _reproduced(runs: pd.DataFrame, method, dataset, key, factor, digits) -> Cel
     if len(ok) == 0:
         statuses = set(rows.status)
         if statuses == {"unavailable"}:
-            return Cell("not run: dataset unavailable")
-        return Cell(f"failed ({n}/{n})")
-    values = ok[key].astype(float) * factor
+            return Cell("not run: dataset unavailable", reason="dataset unavailable")
+        return Cell(f"failed ({n}/{n})", reason="failed")
+    if metric["key"] not in ok.columns:
+        return Cell("not run: metric not computed by the suite", reason="metric not computed")
+    values = ok[metric["key"]].astype(float)
+    if metric.get("transform") == "complement":
+        values = 1.0 - values
+    values = values * factor
     mean = float(values.mean())
     std = float(values.std(ddof=0)) if len(values) > 1 else 0.0
-    text = f"{mean:.{digits}f} ± {std:.{digits}f}"
+    text = f"{_fmt(mean, digits)} ± {_fmt(std, digits)}"
     if len(ok) < n:
         text += f" ({len(ok)}/{n} ok)"
-    return Cell(text, mean)
+    return Cell(text, mean, std, len(ok))
+
+
+def _default_tolerance(spec, scale) -> float | None:
+    if scale not in ("percent", "fraction"):
+        return None
+    if "tolerance" in spec:
+        return float(spec["tolerance"]) if spec.get("scale", "percent") == scale else _convert(
+            float(spec["tolerance"]), spec.get("scale", "percent"), scale)
+    return 3.0 if scale == "percent" else 0.03
 
 
 def build_cells(spec, runs, published, profile_datasets):
-    """Grid of Cells: rows × (dataset, metric) columns, and the column headers."""
-    scale = spec.get("scale", "percent")
-    factor = 100.0 if scale == "percent" else 1.0
-    digits = int(spec.get("digits", 2 if scale == "percent" else 3))
+    """Grid of Cells: rows × columns, the rows and the columns."""
+    from ..data import DATASETS
+
+    base_scale = spec.get("scale", "percent")
+    base_digits = int(spec.get("digits", 2 if base_scale == "percent" else 3))
     sources = spec.get("published") or []
-    rows, datasets, metrics_ = _rows(spec), _datasets(spec, profile_datasets), _metrics(spec)
-    columns = [(d, m) for d in datasets for m in metrics_]
+    registered = methods()
+    rows, columns = _rows(spec), _columns(spec, profile_datasets)
+    runs = runs if runs is not None else pd.DataFrame()
     grid = []
     for row in rows:
         line = []
-        for d, m in columns:
-            cell = _reproduced(runs, row["method"], d["dataset"], m["key"], factor, digits)
-            pub = _published_value(published, sources, row["method"], d["dataset"], m["published"], scale)
-            if cell is None:
-                cell = Cell("not run" if pub is None or not row.get("published_only") else "")
-            if pub is not None:
-                if cell.mean is not None:
-                    cell.text += f" [{pub:.{digits}f}, Δ {cell.mean - pub:+.{digits}f}]"
-                elif row.get("published_only"):
-                    cell.text = f"{pub:.{digits}f} (published)"
-                else:
-                    cell.text += f" [{pub:.{digits}f}]"
+        for column in columns:
+            c = _coords(row, column)
+            metric = c["metric"] or {}
+            scale = _scale(spec, metric)
+            factor = 100.0 if scale == "percent" else 1.0
+            digits = int(metric.get("digits", base_digits))
+            hit = published_lookup(published, sources, c["published"], c["dataset"], metric.get("published"))
+            pub = None if hit is None else _convert(hit[0], hit[1], scale)
+            doubtful = hit is not None and hit[2].startswith("doubtful")
+            method = c["method"]
+            if not method:
+                cell = Cell("–" if pub is None else f"{_fmt(pub, digits)} (published)", published=pub)
+            else:
+                reason = None
+                if method not in registered:
+                    reason = "method not implemented"
+                elif c["dataset"] not in DATASETS:
+                    reason = "dataset not in the suite"
+                elif not metric.get("key"):
+                    reason = "metric not computed by the suite"
+                cell = None if reason else _reproduced(runs, method, c["dataset"], metric, factor, digits)
+                if cell is None:
+                    reason = reason or "no records"
+                    cell = Cell(f"not run: {reason}", reason=reason)
+                cell.published = pub
+                cell.tolerance = metric.get("tolerance", _default_tolerance(spec, scale))
+                if pub is not None:
+                    if cell.mean is not None:
+                        cell.text += f" [{_fmt(pub, digits)}, Δ {cell.mean - pub:+.{digits}f}]"
+                    else:
+                        cell.text += f" [{_fmt(pub, digits)}]"
+            if doubtful:
+                cell.text += " ?"
             line.append(cell)
         grid.append(line)
     return rows, columns, grid
 
 
-def _ranks(grid) -> dict[tuple[int, int], int]:
+def table_status(grid) -> dict:
+    """Counts of published cells, those with a reproduced counterpart, those within tolerance."""
+    cells = [c for line in grid for c in line]
+    return {
+        "published": sum(c.published is not None for c in cells),
+        "reproduced": sum(c.reproduced for c in cells),
+        "within": sum(bool(c.within) for c in cells),
+        "run_cells": sum(c.mean is not None for c in cells),
+    }
+
+
+def _ranks(grid, columns=None) -> dict[tuple[int, int], int]:
     """(row, col) → 1 for the best mean in a column, 2 for the second."""
     ranks = {}
     for j in range(len(grid[0]) if grid else 0):
+        lower = bool(columns and (columns[j].get("metric") or {}).get("lower_is_better"))
         means = sorted({c.mean for c in (row[j] for row in grid) if c.mean is not None and not math.isnan(c.mean)},
-                       reverse=True)
+                       reverse=not lower)
         for i, row in enumerate(grid):
             if row[j].mean is not None and means:
                 if row[j].mean == means[0]:
@@ -159,9 +340,53 @@ def _ranks(grid) -> dict[tuple[int, int], int]:
     return ranks
 
 
+_LATEX = {
+    "\\": r"\textbackslash{}", "_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#", "$": r"\$", "{": r"\{",
+    "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+    "±": r"$\pm$", "Δ": r"$\Delta$", "×": r"$\times$", "✓": r"$\surd$", "λ": r"$\lambda$", "–": "--",
+    "—": "---", "≤": r"$\leq$", "≥": r"$\geq$", "α": r"$\alpha$", "β": r"$\beta$", "†": r"\dag{}",
+    "é": r"\'e", "ü": r'\"u', "ö": r'\"o', "’": "'",
+}
+
+
 def _latex_escape(text: str) -> str:
-    return (text.replace("\\", r"\textbackslash{}").replace("_", r"\_").replace("%", r"\%")
-            .replace("&", r"\&").replace("#", r"\#").replace("±", r"$\pm$").replace("Δ", r"$\Delta$"))
+    out = "".join(_LATEX.get(ch, ch) for ch in str(text))
+    return out.encode("ascii", "replace").decode("ascii")
+
+
+def suite_version() -> str:
+    """``clusterbench <version>, git <revision>`` of the checkout that renders."""
+    from ..runner import _git_revision
+
+    return f"clusterbench {__version__}, git {_git_revision() or 'unknown'}"
+
+
+@lru_cache(maxsize=1)
+def _bib_titles() -> dict[str, str]:
+    titles = {}
+    for path in (PROJECT_ROOT / "references.bib", PROJECT_ROOT / "results" / "published" / "references.bib"):
+        if path.exists():
+            for key, body in re.findall(r"@\w+\{([^,\s]+),(.*?)\n\}", path.read_text(), flags=re.S):
+                title = re.search(r"\btitle\s*=\s*\{(.*)\},?\s*$", body, flags=re.M)
+                if title and key not in titles:
+                    titles[key] = title.group(1).replace("{", "").replace("}", "")
+    return titles
+
+
+def sources_line(spec) -> str:
+    """The published sources of a spec in words, e.g. ``ahcl Table 2 (Deep Contrastive ...)``."""
+    parts = []
+    for s in spec.get("published") or []:
+        title = _bib_titles().get(s["paper"])
+        parts.append(f"{s['paper']} Table {s['table']}" + (f" ({title})" if title else ""))
+    return "; ".join(parts)
+
+
+def _run_revisions(runs) -> str:
+    if runs is None or not len(runs) or "git_revision" not in runs.columns:
+        return ""
+    revisions = sorted({str(r)[:12] for r in runs.git_revision.dropna()})
+    return ", ".join(revisions)
 
 
 def render(spec: dict, runs: pd.DataFrame, published: pd.DataFrame | None, profile: str,
@@ -170,10 +395,10 @@ def render(spec: dict, runs: pd.DataFrame, published: pd.DataFrame | None, profi
     from tabulate import tabulate
 
     rows, columns, grid = build_cells(spec, runs, published, profile_datasets)
-    ranks = _ranks(grid)
+    ranks = _ranks(grid, columns)
     title = spec.get("title", "").replace("{profile}", profile)
-    caption = spec.get("caption", "").replace("{profile}", profile)
-    headers = ["Method"] + [f"{d['label']} {m['label']}" for d, m in columns]
+    caption = spec.get("caption", "").replace("{profile}", profile).strip()
+    headers = ["Method"] + [f"{c['group']} {c['label']}" if c.get("group") else c["label"] for c in columns]
 
     def md_cell(i, j, cell):
         rank = ranks.get((i, j))
@@ -182,22 +407,54 @@ def render(spec: dict, runs: pd.DataFrame, published: pd.DataFrame | None, profi
     body = [[row["label"]] + [md_cell(i, j, c) for j, c in enumerate(line)] for i, (row, line) in
             enumerate(zip(rows, grid))]
     scale_note = "%" if spec.get("scale", "percent") == "percent" else "fractions"
-    md = [f"# {title}", "", caption, "",
+    status = table_status(grid)
+    md = [f"# {title}", ""] + ([caption, ""] if caption else []) + [
           f"Profile `{profile}`; values in {scale_note}: reproduced mean ± std over seeds "
           "[published value, Δ reproduced − published]; best in **bold**, second <u>underlined</u>.", "",
           tabulate(body, headers=headers, tablefmt="pipe", disable_numparse=True), ""]
     if spec.get("notes"):
         md += [spec["notes"].strip(), ""]
+    if any(c.text.endswith(" ?") for line in grid for c in line):
+        md += ["`?`: the transcription marks the published cell as doubtful (see results/published/README.md).", ""]
+    if status["published"]:
+        md += [f"Status: {status['reproduced']} of {status['published']} published cells have a reproduced "
+               f"counterpart; {status['within']} lie within tolerance (|Δ| ≤ max(tolerance, 2 std)).", ""]
+    sources = sources_line(spec)
+    revisions = _run_revisions(runs)
+    md += ([f"Published numbers: {sources} (references.bib; results/published/)."] if sources else []) + [
+        f"Rendered by {suite_version()}" + (f"; runs from git {revisions}" if revisions else "") + ".", ""]
 
     def tex_cell(i, j, cell):
         text = _latex_escape(cell.text)
         rank = ranks.get((i, j))
         return rf"\textbf{{{text}}}" if rank == 1 else rf"\underline{{{text}}}" if rank == 2 else text
 
-    tex = [r"\begin{table}[t]", r"\centering", r"\small",
-           rf"\caption{{{_latex_escape(title)}. {_latex_escape(caption)}}}",
-           r"\begin{tabular}{l" + "c" * len(columns) + "}", r"\toprule",
-           " & ".join(_latex_escape(h) for h in headers) + r" \\", r"\midrule"]
+    tex_caption = _latex_escape(title) + (f". {_latex_escape(caption)}" if caption else "")
+    if sources:
+        tex_caption += f" Published numbers: {_latex_escape(sources)}."
+    tex = [f"% {_latex_escape(title)}", f"% Rendered by {_latex_escape(suite_version())}",
+           r"\begin{table}[t]", r"\centering", r"\small",
+           rf"\caption{{{tex_caption}}}",
+           r"\begin{tabular}{l" + "c" * len(columns) + "}", r"\toprule"]
+    if any(c.get("group") for c in columns):
+        groups, rules, start = [""], [], 2
+        j = 0
+        while j < len(columns):
+            g = columns[j].get("group")
+            k = j
+            while k + 1 < len(columns) and columns[k + 1].get("group") == g:
+                k += 1
+            span = k - j + 1
+            groups.append(rf"\multicolumn{{{span}}}{{c}}{{{_latex_escape(g or '')}}}")
+            if g:
+                rules.append(rf"\cmidrule(lr){{{start}-{start + span - 1}}}")
+            start += span
+            j = k + 1
+        tex += [" & ".join(groups) + r" \\", " ".join(rules)]
+        tex.append(" & ".join(["Method"] + [_latex_escape(c["label"]) for c in columns]) + r" \\")
+    else:
+        tex.append(" & ".join(_latex_escape(h) for h in headers) + r" \\")
+    tex.append(r"\midrule")
     for i, (row, line) in enumerate(zip(rows, grid)):
         tex.append(" & ".join([_latex_escape(row["label"])] + [tex_cell(i, j, c) for j, c in enumerate(line)])
                    + r" \\")
@@ -220,7 +477,8 @@ def render_dataset_table(datasets: list[str], statuses: dict[str, dict], profile
         body.append([name, spec.title, spec.source, str(status.get("n_samples", spec.n_samples)),
                      "×".join(map(str, spec.shape)), str(spec.n_classes), state, spec.citation])
     md = "\n".join([f"# Table 1: datasets of profile `{profile}`", "",
-                    tabulate(body, headers=headers, tablefmt="pipe", disable_numparse=True), ""])
+                    tabulate(body, headers=headers, tablefmt="pipe", disable_numparse=True), "",
+                    f"Rendered by {suite_version()}.", ""])
     tex = [r"\begin{table}[t]", r"\centering", r"\small", rf"\caption{{Datasets of profile {profile}.}}",
            r"\begin{tabular}{" + "l" * len(headers) + "}", r"\toprule", " & ".join(headers) + r" \\", r"\midrule"]
     tex += [" & ".join(_latex_escape(c) for c in row) + r" \\" for row in body]

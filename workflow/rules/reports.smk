@@ -1,3 +1,20 @@
+from pathlib import Path as _Path
+
+from clusterbench.check import load_config as _load_regression
+
+
+def regression_runs(path="config/regression.yaml"):
+    """The run summaries of the regression gate's cells (profile from config/regression.yaml)."""
+    gate = _load_regression(path)
+    profile = gate.get("profile", "paper")
+    pairs = dict.fromkeys((c["dataset"], c["method"]) for c in gate.get("gated") or [])
+    return [f"results/runs/{profile}/{d}/{m}/summary.json" for d, m in pairs]
+
+
+TABLE_SPECS = sorted(str(p) for p in _Path("config/tables").rglob("*.yaml"))
+TABLE_REPORTS = [s.replace("config/tables/", "reports/", 1)[: -len(".yaml")] + ".md" for s in TABLE_SPECS]
+
+
 rule table1:
     """Dataset summary of the profile."""
     input:
@@ -37,8 +54,46 @@ rule render_table:
         profile=PROFILE_NAME,
         datasets=" ".join(DATASETS),
     wildcard_constraints:
-        table="(?!table1$)[a-z0-9_/]+",
+        table="(?!(table1|index|regression)$)[A-Za-z0-9_/]+",
     shell:
         "clusterbench render --spec {input.spec} --profile {params.profile} --datasets {params.datasets} "
         "--runs-root results/runs "
         "--out {output.md} > {log} 2>&1"
+
+
+rule regression:
+    """CI regression gate: the gated cells of config/regression.yaml against the published numbers."""
+    input:
+        config="config/regression.yaml",
+        runs=regression_runs(),
+    output:
+        "reports/regression.md",
+    conda:
+        "../../environment.yml"
+    log:
+        "logs/reports/regression.log",
+    benchmark:
+        "benchmarks/reports/regression.tsv"
+    shell:
+        "clusterbench check --config {input.config} --runs-root results/runs --out {output} > {log} 2>&1"
+
+
+rule index:
+    """reports/index.md: every table report with its status, from the run records present."""
+    input:
+        specs=TABLE_SPECS,
+        reports=[r for r in TABLE_REPORTS if _Path(r).exists()],
+    output:
+        "reports/index.md",
+    conda:
+        "../../environment.yml"
+    log:
+        "logs/reports/index.log",
+    benchmark:
+        "benchmarks/reports/index.tsv"
+    params:
+        profile=PROFILE_NAME,
+        datasets=" ".join(DATASETS),
+    shell:
+        "clusterbench index --profile {params.profile} --datasets {params.datasets} --tables config/tables "
+        "--runs-root results/runs --out {output} > {log} 2>&1"

@@ -1,0 +1,253 @@
+"""Regression gate: reproduced numbers against published ones, and against the suite's own reference.
+
+``config/regression.yaml`` names the gated cells::
+
+    profile: paper                       # default profile of the gate
+    tolerance: 3.0                       # points (percent scale); a cell passes when
+                                         # |mean - published| <= max(tolerance, 2 std)
+    gated:
+      - {paper: ahcl, table: "2", method: kmeans, dataset: umist, metric: acc}
+      - {paper: ahcl, table: "2", method: kmeans, dataset: umist, metric: nmi_max, published_metric: nmi}
+    deviations:                          # measured, not gated: gap and explanation
+      - {paper: ahcl, table: "2", method: kmeans, dataset: coil20, metric: acc, gap: 10.6, explanation: "..."}
+    reference:
+      z: 3.0                             # seed-noise multiplier of the reference mode
+      floor: 0.5                         # points; smallest move that is flagged
+      metrics: [acc, nmi, ari]
+
+Published mode (``check_published``): every gated cell needs ok runs of
+(profile, dataset, method); it passes when the published value lies within the
+reproduced mean ± max(tolerance, 2 std). Reference mode (``check_reference``):
+``results/reference/{profile}.csv`` stores mean, std and n of the suite's own
+earlier runs per (dataset, method, metric); a cell fails when the current mean
+moves more than max(floor, z · sqrt(std_ref²/n_ref + std²/n)) from it (a
+Welch-style bound on the difference of two seed means), so code changes that
+move numbers beyond seed noise are caught where no published number exists.
+Both return rows for a pass/fail table; a failure anywhere makes the command
+exit non-zero.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from .registry import ConfigError
+
+CONFIG_KEYS = {"profile", "tolerance", "gated", "deviations", "reference", "description"}
+CELL_KEYS = {"paper", "table", "method", "dataset", "metric", "published_metric", "tolerance", "note"}
+DEVIATION_KEYS = CELL_KEYS | {"reproduced", "gap", "explanation"}
+REFERENCE_COLUMNS = ["profile", "dataset", "method", "metric", "mean", "std", "n", "git_revision"]
+
+
+@dataclass
+class CheckRow:
+    cell: str
+    expected: str
+    reproduced: str
+    gap: float | None
+    allowed: float | None
+    status: str  # PASS | FAIL | NO RUNS
+    detail: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.status != "PASS"
+
+
+@dataclass
+class Report:
+    mode: str
+    profile: str
+    rows: list[CheckRow] = field(default_factory=list)
+    deviations: list[dict] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[CheckRow]:
+        return [r for r in self.rows if r.failed]
+
+
+def load_config(path: Path) -> dict:
+    raw = yaml.safe_load(Path(path).read_text()) or {}
+    unknown = set(raw) - CONFIG_KEYS
+    if unknown:
+        raise ConfigError(f"{path}: unknown key(s) {sorted(unknown)}; allowed: {sorted(CONFIG_KEYS)}")
+    for where, keys in (("gated", CELL_KEYS), ("deviations", DEVIATION_KEYS)):
+        for cell in raw.get(where) or []:
+            bad = set(cell) - keys
+            if bad:
+                raise ConfigError(f"{path}: {where} cell {cell}: unknown key(s) {sorted(bad)}")
+            missing = {"paper", "table", "method", "dataset", "metric"} - set(cell)
+            if missing:
+                raise ConfigError(f"{path}: {where} cell {cell}: missing {sorted(missing)}")
+    return raw
+
+
+def cell_name(cell: dict) -> str:
+    """``ahcl/2 kmeans umist acc``: how reports and errors name a gated cell."""
+    return f"{cell['paper']}/{cell['table']} {cell['method']} {cell['dataset']} {cell['metric']}"
+
+
+def _runs(runs_root: Path, profile: str, pairs) -> pd.DataFrame:
+    from .aggregate import aggregate
+
+    return aggregate(Path(runs_root), profile, sorted(set(pairs)))
+
+
+def _stats(runs: pd.DataFrame, dataset: str, method: str, metric: str) -> tuple[float, float, int, int] | None:
+    """(mean, std, n_ok, n) of a metric over the ok seeds (fractions), or None without ok runs."""
+    rows = runs[(runs.dataset == dataset) & (runs.method == method)] if len(runs) else runs
+    ok = rows[rows.status == "ok"] if len(rows) else rows
+    if len(ok) == 0 or metric not in ok.columns:
+        return None
+    values = ok[metric].astype(float)
+    std = float(values.std(ddof=0)) if len(values) > 1 else 0.0
+    return float(values.mean()), std, len(ok), len(rows)
+
+
+def _why_no_runs(runs: pd.DataFrame, dataset: str, method: str) -> str:
+    rows = runs[(runs.dataset == dataset) & (runs.method == method)] if len(runs) else runs
+    if len(rows) == 0:
+        return "no run records"
+    reasons = sorted({str(r) for r in rows.reason.dropna()}) if "reason" in rows else []
+    return f"no ok runs ({', '.join(sorted(set(rows.status)))}{': ' + reasons[0] if reasons else ''})"
+
+
+def _scale_of(published: pd.DataFrame, cell: dict) -> str:
+    hit = published[(published.paper == cell["paper"]) & (published.table == str(cell["table"]))
+                    & (published.method == cell["method"]) & (published.dataset == cell["dataset"])]
+    return str(hit.scale.iloc[0]) if len(hit) else "fraction"
+
+
+def check_published(config: dict, runs_root: Path, profile: str, published: pd.DataFrame) -> Report:
+    """Every gated cell against its published value."""
+    from .published import published_value
+
+    report = Report("published", profile, deviations=list(config.get("deviations") or []))
+    cells = list(config.get("gated") or [])
+    runs = _runs(runs_root, profile, [(c["dataset"], c["method"]) for c in cells + report.deviations])
+    for cell in cells:
+        name = cell_name(cell)
+        metric = cell["metric"]
+        pub = published_value(published, cell["paper"], str(cell["table"]), cell["method"], cell["dataset"],
+                              cell.get("published_metric", metric))
+        if pub is None:
+            raise ConfigError(f"gated cell {name}: no published value in results/published")
+        scale = _scale_of(published, cell)
+        factor = 100.0 if scale == "percent" else 1.0
+        tolerance = float(cell.get("tolerance", config.get("tolerance", 3.0)))
+        if scale != "percent" and "tolerance" not in cell:
+            tolerance /= 100.0
+        stats = _stats(runs, cell["dataset"], cell["method"], metric)
+        expected = f"{pub:.2f}" if scale == "percent" else f"{pub:.3f}"
+        if stats is None:
+            report.rows.append(CheckRow(name, expected, "–", None, None, "NO RUNS",
+                                        _why_no_runs(runs, cell["dataset"], cell["method"])))
+            continue
+        mean, std, n_ok, n = stats[0] * factor, stats[1] * factor, stats[2], stats[3]
+        allowed = max(tolerance, 2 * std)
+        gap = mean - pub
+        ok = abs(gap) <= allowed + 1e-9
+        detail = "" if n_ok == n else f"{n - n_ok} of {n} seeds not ok"
+        report.rows.append(CheckRow(name, expected, f"{mean:.2f} ± {std:.2f} (n={n_ok})", gap, allowed,
+                                    "PASS" if ok else "FAIL", detail))
+    measured = []
+    for dev in report.deviations:
+        dev = dict(dev)
+        pub = published_value(published, dev["paper"], str(dev["table"]), dev["method"], dev["dataset"],
+                              dev.get("published_metric", dev["metric"]))
+        dev["published"] = "" if pub is None else f"{pub:.2f}" if _scale_of(published, dev) == "percent" else f"{pub:.3f}"
+        stats = _stats(runs, dev["dataset"], dev["method"], dev["metric"])
+        if stats is not None and pub is not None:
+            factor = 100.0 if _scale_of(published, dev) == "percent" else 1.0
+            dev["reproduced"] = f"{stats[0] * factor:.2f} ± {stats[1] * factor:.2f} (n={stats[2]})"
+            dev["gap"] = stats[0] * factor - pub
+        measured.append(dev)
+    report.deviations = measured
+    return report
+
+
+def reference_frame(runs: pd.DataFrame, profile: str, metrics: list[str]) -> pd.DataFrame:
+    """mean/std/n per (dataset, method, metric) of the ok runs: what ``results/reference`` stores."""
+    rows = []
+    ok = runs[runs.status == "ok"] if len(runs) else runs
+    for (dataset, method), group in ok.groupby(["dataset", "method"], sort=True):
+        revision = sorted({str(r) for r in group.git_revision.dropna()})
+        for metric in metrics:
+            values = group[metric].astype(float)
+            rows.append({"profile": profile, "dataset": dataset, "method": method, "metric": metric,
+                         "mean": round(float(values.mean()), 6),
+                         "std": round(float(values.std(ddof=0)) if len(values) > 1 else 0.0, 6),
+                         "n": len(values), "git_revision": ";".join(revision)})
+    return pd.DataFrame(rows, columns=REFERENCE_COLUMNS)
+
+
+def check_reference(config: dict, runs_root: Path, profile: str, reference: pd.DataFrame,
+                    methods_: list[str] | None = None, datasets_: list[str] | None = None) -> Report:
+    """The profile's current runs against the stored reference (fractions, shown in points)."""
+    settings = config.get("reference") or {}
+    z = float(settings.get("z", 3.0))
+    floor = float(settings.get("floor", 0.5)) / 100.0
+    report = Report("reference", profile)
+    ref = reference[reference.profile == profile] if "profile" in reference else reference
+    if methods_:
+        ref = ref[ref.method.isin(methods_)]
+    if datasets_:
+        ref = ref[ref.dataset.isin(datasets_)]
+    runs = _runs(runs_root, profile, list(zip(ref.dataset, ref.method)))
+    for r in ref.itertuples(index=False):
+        name = f"{profile} {r.method} {r.dataset} {r.metric}"
+        expected = f"{100 * r.mean:.2f} ± {100 * r.std:.2f} (n={r.n})"
+        stats = _stats(runs, r.dataset, r.method, r.metric)
+        if stats is None:
+            report.rows.append(CheckRow(name, expected, "–", None, None, "NO RUNS",
+                                        _why_no_runs(runs, r.dataset, r.method)))
+            continue
+        mean, std, n_ok, _ = stats
+        noise = math.sqrt(r.std ** 2 / max(r.n, 1) + std ** 2 / max(n_ok, 1))
+        allowed = max(floor, z * noise)
+        gap = mean - r.mean
+        report.rows.append(CheckRow(name, expected, f"{100 * mean:.2f} ± {100 * std:.2f} (n={n_ok})",
+                                    100 * gap, 100 * allowed, "PASS" if abs(gap) <= allowed + 1e-12 else "FAIL"))
+    return report
+
+
+def format_report(report: Report, revision: str) -> tuple[str, str]:
+    """(plain text table for the terminal, markdown for reports/regression.md)."""
+    from tabulate import tabulate
+
+    headers = ["Cell", "Published" if report.mode == "published" else "Reference", "Reproduced", "Gap",
+               "Allowed", "Status", "Detail"]
+    body = [[r.cell, r.expected, r.reproduced, "–" if r.gap is None else f"{r.gap:+.2f}",
+             "–" if r.allowed is None else f"{r.allowed:.2f}", r.status, r.detail] for r in report.rows]
+    failed = report.failed
+    verdict = (f"FAIL: {len(failed)} of {len(report.rows)} gated cells failed: "
+               + ", ".join(r.cell for r in failed)) if failed else f"PASS: all {len(report.rows)} gated cells"
+    text = tabulate(body, headers=headers, tablefmt="simple", disable_numparse=True) + "\n" + verdict + "\n"
+    rule = ("the published value lies within the reproduced mean ± max(tolerance, 2 std); tolerance in points "
+            "of the published scale" if report.mode == "published" else
+            "the current mean lies within max(floor, z · sqrt(std_ref²/n_ref + std²/n)) of the reference mean")
+    md = [f"# Regression check ({report.mode}, profile `{report.profile}`)", "",
+          f"Gated cells from `config/regression.yaml`; rule: {rule}. Gap and allowed are in points.", "",
+          tabulate(body, headers=headers, tablefmt="pipe", disable_numparse=True), "", f"**{verdict}**", ""]
+    if report.mode == "published" and report.deviations:
+        dev_headers = ["Cell", "Published", "Reproduced (measured)", "Gap", "Explanation"]
+        notes = list(dict.fromkeys(d.get("explanation", "") for d in report.deviations if d.get("explanation")))
+        dev_body = [[cell_name(d), str(d.get("published", "")), str(d.get("reproduced", "")),
+                     f"{float(d['gap']):+.2f}" if d.get("gap") is not None else "",
+                     f"[{notes.index(d['explanation']) + 1}]" if d.get("explanation") else ""]
+                    for d in report.deviations]
+        md += ["## Deviations (not gated)", "",
+               "Cells that do not reproduce within max(3 points, 2 std). They are not gated (a tolerance is "
+               "never widened to make a cell pass); the self-reference mode (`clusterbench check --reference`) "
+               "covers them.", "",
+               tabulate(dev_body, headers=dev_headers, tablefmt="pipe", disable_numparse=True), ""]
+        md += [f"[{i}] {note.strip()}" + "\n" for i, note in enumerate(notes, 1)]
+    md += ["Sources: results/published/*.csv (see references.bib); "
+           + ("runs under results/runs/" if report.mode == "published" else
+              "reference in results/reference/") + ".", "", f"Checked by {revision}.", ""]
+    return text, "\n".join(md)
