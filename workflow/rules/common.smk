@@ -28,6 +28,5 @@ def table_runs(spec_path):
     """The run summaries a table spec needs: under its own ``profile`` (paper tables), else the current one."""
     spec = load_spec(spec_path)
     pairs = spec_pairs(spec, DATASETS)
-    if spec["rows"] == "registered":
-        pairs = [(d, m) for d, m in pairs if m in METHODS]
+    pairs = [(d, m) for d, m in pairs if m in METHODS]  # --config methods=[...] restricts every table
     return [f"results/runs/{spec_profile(spec, PROFILE_NAME)}/{d}/{m}/summary.json" for d, m in pairs]

@@ -54,7 +54,7 @@ rule render_table:
         profile=PROFILE_NAME,
         datasets=" ".join(DATASETS),
     wildcard_constraints:
-        table="(?!(table1|index|regression)$)[A-Za-z0-9_/]+",
+        table="(?!(?:table1|index|regression)(?:$|\\.))[A-Za-z0-9_/]+",
     shell:
         "clusterbench render --spec {input.spec} --profile {params.profile} --datasets {params.datasets} "
         "--runs-root results/runs "
