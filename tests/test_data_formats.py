@@ -156,3 +156,23 @@ def test_every_registered_dataset_is_complete():
         if spec.source == "manual":
             assert "{folder}" in spec.manual, name
     assert DATASETS["cifar10_train"].n_samples == 50000 and DATASETS["cifar100_20_train"].n_classes == 20
+
+
+@pytest.mark.slow
+def test_checksums_are_the_ones_upstream_libraries_publish():
+    """Every md5 in the catalog is the one torchvision's or medmnist's resource list publishes (imports torch)."""
+    tv = pytest.importorskip("torchvision.datasets")
+    info = pytest.importorskip("medmnist.info")
+    published = {name: md5 for name, md5 in tv.MNIST.resources}
+    fashion = {name: md5 for name, md5 in tv.FashionMNIST.resources}
+    published.update({"cifar-10-python.tar.gz": tv.CIFAR10.tgz_md5, "cifar-100-python.tar.gz": tv.CIFAR100.tgz_md5,
+                      "stl10_binary.tar.gz": tv.STL10.tgz_md5})
+    published.update({file: md5 for _, file, md5 in tv.SVHN.split_list.values()})
+    for name, spec in DATASETS.items():
+        for remote in spec.files:
+            if spec.source == "torchvision":
+                table = fashion if name.startswith("fmnist") else published
+                assert remote.md5 == table[remote.name], (name, remote.name)
+            elif spec.source == "medmnist":
+                entry = info.INFO[name]
+                assert remote.md5 == entry["MD5"] and spec.n_samples == sum(entry["n_samples"].values()), name
