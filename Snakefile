@@ -16,6 +16,7 @@ include: "workflow/rules/datasets.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/reports.smk"
+include: "workflow/rules/figures_rdc.smk"
 
 
 rule all:
