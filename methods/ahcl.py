@@ -1,0 +1,393 @@
+"""AHCL: Deep Contrastive Graph Representation via Adaptive Homotopy Learning (Zhang, Lu, Jiao & Li).
+
+A Siamese autoencoder (one encoder with shared weights applied to every
+member of every pair, a decoder that reconstructs the input) is trained with
+the adaptive-homotopy contrastive loss plus a reconstruction term:
+
+    d_ij = ||z_i - z_j||_2                                         (Eq. 12)
+    f_ij = d_ij^2,   g_ij = max(m - d_ij, 0)^2                      (Eq. 13)
+    y_ij = 0 if d_ij >= m;  g/(f+g) if 0 < d_ij < m;  1 if d_ij = 0 (Eq. 14)
+    L_AHCL = 1/(2n) sum_i sum_j y_ij f_ij + (1 - y_ij) g_ij         (Eq. 15)
+    L_MSE  = 1/n sum_i sum_j (x_ij - xhat_ij)^2                     (Eq. 16)
+    L = L_AHCL + gamma * L_MSE                                      (Eq. 17)
+
+The adaptive labels y_ij are recomputed from the current embedding at every
+iteration and are not back-propagated through (Algorithm 1, line 5: y is
+updated by Eq. 9 / 14, then z by gradient descent on Eq. 10 / 15). The pairs
+of an iteration are all n^2 pairs of a batch of n randomly drawn samples
+("random cross combination", Section 5.3): the Siamese branches share weights,
+so one encoder pass over the batch and the (n, n) distance matrix give every
+pair at once. After training, the deep graph Y (n_total, n_total) is Eq. 12-14
+on the final Z (Algorithm 2, line 6), and three clusterings are returned as
+Table 3 names them: KM-Z (k-means on Z), SC-Z (spectral clustering on Z) and
+SC-Y (spectral clustering with Y as the affinity; AHCL's main result).
+
+Architecture (Section 5.3, Figure 1): a convolution, three sets of residual
+blocks, two fully connected layers to Z (128-d here; the paper says 512 or
+128); decoder: a fully connected layer, then three transposed convolutions,
+sigmoid output; ReLU elsewhere. Vector datasets stored as images (PALM and
+USPS 16x16) are used as 1-channel images.
+
+Settings (Section 5.3): Adam, initial learning rate 1e-3 decreased stepwise;
+every epoch 20 iterations, each on 2,000 randomly drawn samples (all samples
+when fewer); 60-140 epochs (Figure 2 shows epoch 140 on USPS); m in 0.7-0.8;
+gamma in 0.01-0.001.
+
+Reference: R. Zhang, C. Lu, Z. Jiao, X. Li, "Deep Contrastive Graph
+Representation via Adaptive Homotopy Learning", arXiv:2106.09244. No public
+code exists (shared/reference/image-methods.md section 4).
+
+Choices where the paper is silent, and deviations (also in config/methods/ahcl.yaml):
+- Eq. 15 is averaged over the n^2 pairs of the batch, 1/(2 n^2) (``pair_mean``;
+  contrastive losses are implemented as a mean over pairs). With the printed
+  1/(2n) the contrastive term outweighs gamma * L_MSE by a factor n; seen
+  without labels on the development set (scikit-learn digits): every pair is
+  pushed beyond m and Y becomes the identity (1,113 components of 1,797).
+  ``pair_mean: false`` gives the printed form.
+- Z is L2-normalised (``normalize_z``). Algorithm 2 restricts m to (0, 1],
+  which only has a fixed meaning when distances are bounded; unnormalised Z
+  grew to distances ~40 and the AHCL term never engaged (all y = 0).
+- BatchNorm in the residual blocks (``batchnorm``). Without it a ReLU network
+  maps all inputs to nearly the same direction (every pair at d < m/2, where
+  Eq. 15 attracts) and Z collapsed to a point (Y the complete graph), again
+  seen without labels. Eq. 15 attracts pairs closer than m/2 and repels pairs
+  between m/2 and m (its gradient in d is 2d(m-d)(m-2d)/(f+g)).
+- Z is the linear output of the second FC layer (``z_activation``).
+- Widths are not given: stem conv 32 channels, residual sets of 32/64/128
+  channels (one basic block each, strides 1/2/2), FC 512 -> 128.
+- Step decay: learning rate x0.5 every ``lr_step`` (50) epochs.
+- gamma, chosen without labels by the input dimension (Eq. 16 sums over the
+  D input values, so its size grows with D): gamma = 0.001 when D >= 512
+  (UMIST, COIL20, FASHION: 1024/784 values), 0.01 otherwise (PALM, USPS:
+  256). m = 0.75 (the middle of 0.7-0.8) everywhere.
+- d_ij is computed as sqrt(max(d_ij^2, 1e-12)) from the Gram matrix so that
+  the gradient stays finite at d = 0 (the diagonal and duplicate images).
+- Vector data without an image shape (the 2-D / 32-D synthetic sets) use an
+  MLP encoder/decoder with the same layout (a linear layer, three residual
+  blocks, two FC layers; a three-layer decoder with sigmoid output) and are
+  min-max scaled per feature to [0, 1] so that a sigmoid can reconstruct them.
+- SC-Z uses the suite's SC-Ncut graph (symmetric 10-NN, heat kernel) on Z;
+  SC-Y and SC-Z both use the normalised-cut relaxation of baselines.spectral
+  and k-means (10 restarts) on the spectral embedding. Y keeps y_ii = 1.
+- ``features: mse`` trains the same network on L_MSE alone (Table 3's "MSE"
+  rows); ``clustering`` picks which of KM-Z / SC-Z / SC-Y is ``labels``.
+- The quick and smoke profiles use far smaller networks and budgets (CPU).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from baselines.spectral import knn_affinity, ncut_embedding
+from clusterbench.base import ClusteringMethod, DivergenceError, Result
+from clusterbench.cluster import kmeans
+from clusterbench.training import as_tensor, check_finite, generator, predict_in_batches, resolve_device
+
+
+@dataclass
+class AHCLConfig:
+    margin: float = 0.75              # m of Eq. 13-15 (paper: 0.7-0.8)
+    gamma: float | None = None        # gamma of Eq. 17; None: 0.001 if input dim >= 512 else 0.01
+    pair_mean: bool = True            # Eq. 15 as 1/2 mean over the n^2 pairs (True) or 1/(2n) sum (False)
+    features: str = "ahcl"            # ahcl (Eq. 17) | mse (Eq. 16 only; Table 3 "MSE" rows)
+    clustering: str = "sc_y"          # which clustering is ``labels``: sc_y | sc_z | km_z
+    epochs: int = 100                 # paper: 60-140
+    iterations: int = 20              # iterations per epoch (Section 5.3)
+    batch_size: int = 2000            # samples drawn per iteration (all when fewer)
+    lr: float = 1e-3                  # Adam initial learning rate
+    lr_step: int = 50                 # step decay every lr_step epochs ...
+    lr_decay: float = 0.5             # ... by this factor
+    z_dim: int = 128                  # embedding size (paper: 512 or 128)
+    fc_hidden: int = 512              # first FC layer of the encoder
+    widths: list = field(default_factory=lambda: [32, 64, 128])  # channels of the 3 residual sets
+    blocks_per_set: int = 1           # residual blocks per set
+    batchnorm: bool = True            # BatchNorm in the residual blocks (see module docstring)
+    mlp_width: int = 256              # width of the MLP variant (vector data)
+    normalize_z: bool = True          # L2-normalise Z (see module docstring)
+    z_activation: str = "linear"      # linear | relu: activation of the second FC layer
+    sc_neighbors: int = 10            # k of the k-NN graph of SC-Z
+    n_init: int = 10                  # k-means restarts (KM-Z and on spectral embeddings)
+    snapshot_epochs: list = field(default_factory=list)  # epochs whose full Z is kept (Figures 2-3)
+
+
+# ----------------------------------------------------------------------------- Eq. 12-15
+def pair_distances(Z: torch.Tensor) -> torch.Tensor:
+    """d_ij = ||z_i - z_j||_2 (Eq. 12) for all pairs of Z (n, k) -> (n, n).
+
+    Computed from the Gram matrix as sqrt(max(d^2, 1e-12)): finite gradient at d = 0.
+    """
+    sq = (Z * Z).sum(dim=1)
+    d2 = sq[:, None] + sq[None, :] - 2.0 * (Z @ Z.T)
+    return d2.clamp_min(1e-12).sqrt()
+
+
+def adaptive_labels(d: torch.Tensor, m: float) -> torch.Tensor:
+    """y_ij of Eq. 14 from distances d (any shape); values in [0, 1], no gradient."""
+    d = d.detach()
+    f = d * d                                   # Eq. 13
+    g = (m - d).clamp_min(0.0) ** 2             # Eq. 13
+    y = g / (f + g).clamp_min(torch.finfo(d.dtype).tiny)
+    y = torch.where(d >= m, torch.zeros_like(y), y)     # d >= m: 0
+    return torch.where(d <= 0, torch.ones_like(y), y)   # d = 0: 1
+
+
+def ahcl_loss(Z: torch.Tensor, m: float, pair_mean: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """L_AHCL of Eq. 15 over all n^2 pairs of a batch Z (n, k); returns (loss, y (n, n)).
+
+    ``pair_mean``: divide the double sum by 2 n^2 (half the mean over pairs, as contrastive
+    losses are implemented) instead of the printed 2 n (see module docstring).
+    """
+    n = Z.shape[0]
+    d = pair_distances(Z)
+    y = adaptive_labels(d, m)                   # Eq. 14, detached
+    f = d * d                                   # Eq. 13
+    g = (m - d).clamp_min(0.0) ** 2
+    return (y * f + (1.0 - y) * g).sum() / (2 * n * (n if pair_mean else 1)), y
+
+
+def mse_loss(X: torch.Tensor, X_hat: torch.Tensor) -> torch.Tensor:
+    """L_MSE of Eq. 16: squared error summed over the input values, averaged over samples."""
+    return ((X - X_hat) ** 2).reshape(X.shape[0], -1).sum(dim=1).mean()
+
+
+def deep_graph(Z: np.ndarray, m: float, chunk: int = 1024) -> sp.csr_matrix:
+    """Deep graph Y (n, n) of Eq. 12-14 on the final embedding Z (n, k), sparse (y = 0 for d >= m).
+
+    Symmetric, values in [0, 1], y_ii = 1. Built chunk by chunk (memory O(chunk * n)).
+    """
+    Zt = torch.as_tensor(np.ascontiguousarray(Z), dtype=torch.float64)
+    n = Zt.shape[0]
+    sq = (Zt * Zt).sum(dim=1)
+    rows, cols, vals = [], [], []
+    for start in range(0, n, chunk):
+        Zc = Zt[start:start + chunk]
+        d2 = sq[start:start + chunk, None] + sq[None, :] - 2.0 * (Zc @ Zt.T)
+        d = d2.clamp_min(0.0).sqrt()
+        idx = torch.arange(Zc.shape[0])
+        d[idx, start + idx] = 0.0               # d_ii = 0 exactly
+        y = adaptive_labels(d, m)
+        r, c = torch.nonzero(y > 0, as_tuple=True)
+        rows.append((r + start).numpy().astype(np.int32))
+        cols.append(c.numpy().astype(np.int32))
+        vals.append(y[r, c].numpy())
+    Y = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
+    return ((Y + Y.T) * 0.5).tocsr()            # exact symmetry despite rounding in Z Z^T
+
+
+# ----------------------------------------------------------------------------- network (Section 5.3)
+def _norm2d(c: int, bn: bool) -> nn.Module:
+    return nn.BatchNorm2d(c) if bn else nn.Identity()
+
+
+def _norm1d(c: int, bn: bool) -> nn.Module:
+    return nn.BatchNorm1d(c) if bn else nn.Identity()
+
+
+class ResidualBlock(nn.Module):
+    """Basic residual block: conv3x3-(BN)-ReLU-conv3x3-(BN) plus (projected) shortcut, ReLU."""
+
+    def __init__(self, c_in: int, c_out: int, stride: int, bn: bool):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c_in, c_out, 3, stride, 1, bias=not bn)
+        self.bn1 = _norm2d(c_out, bn)
+        self.conv2 = nn.Conv2d(c_out, c_out, 3, 1, 1, bias=not bn)
+        self.bn2 = _norm2d(c_out, bn)
+        self.shortcut = nn.Identity() if stride == 1 and c_in == c_out else nn.Sequential(
+            nn.Conv2d(c_in, c_out, 1, stride, bias=not bn), _norm2d(c_out, bn))
+
+    def forward(self, x):
+        h = F.relu(self.bn1(self.conv1(x)))
+        return F.relu(self.bn2(self.conv2(h)) + self.shortcut(x))
+
+
+class ResidualMLPBlock(nn.Module):
+    """Linear-(BN)-ReLU-Linear-(BN) plus identity shortcut, ReLU (MLP variant for vector data)."""
+
+    def __init__(self, width: int, bn: bool):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(width, width), _norm1d(width, bn), nn.ReLU(),
+                                  nn.Linear(width, width), _norm1d(width, bn))
+
+    def forward(self, x):
+        return F.relu(self.body(x) + x)
+
+
+class ConvEncoder(nn.Module):
+    """Convolution, three sets of residual blocks (strides 1, 2, 2), two FC layers -> Z."""
+
+    def __init__(self, shape, widths, blocks_per_set, fc_hidden, z_dim, bn):
+        super().__init__()
+        c, h, w = shape
+        layers = [nn.Conv2d(c, widths[0], 3, 1, 1, bias=not bn), _norm2d(widths[0], bn), nn.ReLU()]
+        c_prev = widths[0]
+        for s, width in enumerate(widths):
+            for b in range(blocks_per_set):
+                layers.append(ResidualBlock(c_prev, width, 2 if (s > 0 and b == 0) else 1, bn))
+                c_prev = width
+        self.features = nn.Sequential(*layers)
+        self.out_hw = (math.ceil(h / 4), math.ceil(w / 4))
+        self.fc = nn.Sequential(nn.Flatten(), nn.Linear(c_prev * self.out_hw[0] * self.out_hw[1], fc_hidden),
+                                nn.ReLU(), nn.Linear(fc_hidden, z_dim))
+
+    def forward(self, x):
+        return self.fc(self.features(x))
+
+
+class ConvDecoder(nn.Module):
+    """FC to a (widths[-1], H/4, W/4) map, then three transposed convolutions, sigmoid output."""
+
+    def __init__(self, shape, widths, z_dim, in_hw):
+        super().__init__()
+        self.shape, self.in_hw, self.c0 = shape, in_hw, widths[-1]
+        self.fc = nn.Sequential(nn.Linear(z_dim, widths[-1] * in_hw[0] * in_hw[1]), nn.ReLU())
+        self.deconv = nn.Sequential(
+            nn.ConvTranspose2d(widths[2], widths[1], 4, 2, 1), nn.ReLU(),
+            nn.ConvTranspose2d(widths[1], widths[0], 4, 2, 1), nn.ReLU(),
+            nn.ConvTranspose2d(widths[0], shape[0], 3, 1, 1), nn.Sigmoid())
+
+    def forward(self, z):
+        h = self.fc(z).view(-1, self.c0, *self.in_hw)
+        return self.deconv(h)[:, :, :self.shape[1], :self.shape[2]]
+
+
+class MLPEncoder(nn.Module):
+    """Vector data: linear layer, three residual blocks, two FC layers -> Z."""
+
+    def __init__(self, dim, width, blocks, fc_hidden, z_dim, bn):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(dim, width), _norm1d(width, bn), nn.ReLU(),
+                                 *[ResidualMLPBlock(width, bn) for _ in range(blocks)],
+                                 nn.Linear(width, fc_hidden), nn.ReLU(), nn.Linear(fc_hidden, z_dim))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class MLPDecoder(nn.Module):
+    """Vector data: three linear layers, sigmoid output."""
+
+    def __init__(self, dim, width, z_dim):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(z_dim, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(),
+                                 nn.Linear(width, dim), nn.Sigmoid())
+
+    def forward(self, z):
+        return self.net(z)
+
+
+class SiameseAE(nn.Module):
+    """Encoder (shared by both branches of every pair) and decoder; ``embed`` gives Z."""
+
+    def __init__(self, shape, c: AHCLConfig):
+        super().__init__()
+        self.normalize = c.normalize_z
+        self.relu_z = c.z_activation == "relu"
+        if len(shape) == 3:
+            self.encoder = ConvEncoder(shape, list(c.widths), c.blocks_per_set, c.fc_hidden, c.z_dim, c.batchnorm)
+            self.decoder = ConvDecoder(shape, list(c.widths), c.z_dim, self.encoder.out_hw)
+        else:
+            self.encoder = MLPEncoder(shape[0], c.mlp_width, 3 * c.blocks_per_set, c.fc_hidden, c.z_dim, c.batchnorm)
+            self.decoder = MLPDecoder(shape[0], c.mlp_width, c.z_dim)
+
+    def embed(self, x):
+        z = self.encoder(x)
+        z = F.relu(z) if self.relu_z else z
+        return F.normalize(z, dim=1) if self.normalize else z
+
+    def forward(self, x):
+        z = self.embed(x)
+        return z, self.decoder(z)
+
+
+def _inputs(X: np.ndarray) -> np.ndarray:
+    """Images as (N, C, H, W) in [0, 1]; vectors min-max scaled per feature to [0, 1]."""
+    X = np.asarray(X, dtype=np.float32)
+    if X.ndim == 2:
+        lo, hi = X.min(axis=0), X.max(axis=0)
+        X = (X - lo) / np.maximum(hi - lo, 1e-12)
+    return X
+
+
+def default_gamma(input_dim: int) -> float:
+    """gamma without labels: 0.001 for inputs of >= 512 values, else 0.01 (L_MSE grows with the dimension)."""
+    return 0.001 if input_dim >= 512 else 0.01
+
+
+class AHCL(ClusteringMethod):
+    """Adaptive homotopy contrastive learning + deep graph Y; labels by SC-Y (or KM-Z / SC-Z)."""
+
+    Config = AHCLConfig
+    paper = "zhang2021ahcl"
+    needs_torch = True
+
+    def fit_predict(self, data, n_clusters, *, seed, device="cpu"):
+        c = self.config
+        if c.features not in ("ahcl", "mse"):
+            raise ValueError(f"features must be 'ahcl' or 'mse', got {c.features!r}")
+        if c.clustering not in ("sc_y", "sc_z", "km_z"):
+            raise ValueError(f"clustering must be sc_y, sc_z or km_z, got {c.clustering!r}")
+        dev = resolve_device(device)
+        torch.manual_seed(seed)
+        gen = generator(seed)
+        X = as_tensor(_inputs(data.X), dev)
+        N = X.shape[0]
+        D = int(np.prod(X.shape[1:]))
+        gamma = c.gamma if c.gamma is not None else default_gamma(D)
+        model = SiameseAE(tuple(X.shape[1:]), c).to(dev)
+        opt = torch.optim.Adam(model.parameters(), lr=c.lr)
+        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=c.lr_step, gamma=c.lr_decay)
+        n = min(c.batch_size, N)
+        history, extras = [], {}
+        step = 0
+        for epoch in range(1, c.epochs + 1):
+            model.train()
+            sums = np.zeros(5)
+            for _ in range(c.iterations):
+                idx = torch.randperm(N, generator=gen)[:n].to(dev)     # 2,000 random samples
+                Xb = X[idx]
+                Zb, Xb_hat = model(Xb)                                 # Siamese: shared encoder
+                l_ahcl, y = ahcl_loss(Zb, c.margin, c.pair_mean)                  # Eq. 12-15
+                l_mse = mse_loss(Xb, Xb_hat)                           # Eq. 16
+                loss = l_ahcl + gamma * l_mse if c.features == "ahcl" else l_mse   # Eq. 17
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                step += 1
+                off = ~torch.eye(n, dtype=torch.bool, device=dev)
+                sums += [check_finite(loss.detach(), "AHCL loss", step), float(l_ahcl.detach()), float(l_mse.detach()),
+                         float(y[off].mean()), float((y[off] > 0).float().mean())]
+            sched.step()
+            mean = sums / c.iterations
+            history.append({"epoch": epoch, "objective": mean[0], "loss_ahcl": mean[1], "loss_mse": mean[2],
+                            "y_mean": mean[3], "y_positive_frac": mean[4], "lr": opt.param_groups[0]["lr"]})
+            if epoch in set(c.snapshot_epochs):
+                extras[f"z_epoch{epoch}"] = self._embed_all(model, X)
+        Z = self._embed_all(model, X)
+        if not np.isfinite(Z).all():
+            raise DivergenceError("the embedding Z has non-finite values")
+        labels = self.cluster(Z, n_clusters, seed)
+        extras.update({f"labels_{k}": v for k, v in labels.items()})
+        return Result(labels=labels[c.clustering], embedding=Z, history=history, extras=extras)
+
+    @staticmethod
+    def _embed_all(model, X) -> np.ndarray:
+        model.eval()
+        return predict_in_batches(model.embed, X, 2048).cpu().numpy().astype(np.float32)
+
+    def cluster(self, Z: np.ndarray, n_clusters: int, seed: int) -> dict[str, np.ndarray]:
+        """KM-Z, SC-Z and SC-Y (Table 3) on the final embedding Z (n, k)."""
+        c = self.config
+        km_z, _ = kmeans(Z, n_clusters, n_init=c.n_init, seed=seed)
+        V = ncut_embedding(knn_affinity(Z, c.sc_neighbors, "heat"), n_clusters, seed)
+        sc_z, _ = kmeans(V, n_clusters, n_init=c.n_init, seed=seed)
+        Y = deep_graph(Z, c.margin)                                    # Eq. 12-14 on the final Z
+        V = ncut_embedding(Y, n_clusters, seed)
+        sc_y, _ = kmeans(V, n_clusters, n_init=c.n_init, seed=seed)
+        return {"km_z": km_z, "sc_z": sc_z, "sc_y": sc_y}

@@ -1,0 +1,144 @@
+"""AHCL (methods/ahcl.py): Eq. 12-15 on hand-built inputs, the deep graph Y, determinism, registry."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from clusterbench.base import DivergenceError  # noqa: E402
+from clusterbench.data import Dataset  # noqa: E402
+from clusterbench.registry import resolve_config  # noqa: E402
+from methods.ahcl import (AHCL, AHCLConfig, adaptive_labels, ahcl_loss, deep_graph,  # noqa: E402
+                          default_gamma, mse_loss, pair_distances)
+
+SMOKE = dict(epochs=2, iterations=2, batch_size=64, widths=[4, 8, 8], fc_hidden=16, z_dim=8, mlp_width=16,
+             n_init=2, lr_step=1)
+
+
+def _numpy_loss(Z: np.ndarray, m: float, pair_mean: bool) -> float:
+    """Eq. 12-15 written directly (broadcast, no loops) in float64."""
+    n = Z.shape[0]
+    d = np.sqrt(((Z[:, None, :] - Z[None, :, :]) ** 2).sum(-1))
+    f, g = d ** 2, np.maximum(m - d, 0) ** 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        y = np.where(d >= m, 0.0, np.where(d == 0, 1.0, g / (f + g)))
+    total = (y * f + (1 - y) * g).sum()
+    return total / (2 * n * n) if pair_mean else total / (2 * n)
+
+
+def _blobs(n_per: int = 40, seed: int = 0) -> Dataset:
+    rng = np.random.default_rng(seed)
+    centres = np.array([[0.0, 0.0], [6.0, 0.0], [0.0, 6.0]])
+    X = np.concatenate([c + 0.4 * rng.standard_normal((n_per, 2)) for c in centres]).astype(np.float32)
+    y = np.repeat(np.arange(3), n_per)
+    return Dataset("blobs", X, y, 3)
+
+
+def test_eq14_branches_and_boundary():
+    m = 0.8
+    d = torch.tensor([0.0, 0.2, 0.4, 0.7999, 0.8, 1.5], dtype=torch.float64)
+    y = adaptive_labels(d, m)
+    assert y[0] == 1.0                                      # d = 0
+    assert y[1].item() == pytest.approx(0.36 / (0.04 + 0.36))  # g / (f + g)
+    assert y[2].item() == pytest.approx(0.5)                # d = m/2: f = g
+    assert 0 < y[3].item() < 1e-6                           # just inside the margin
+    assert y[4] == 0.0 and y[5] == 0.0                      # d = m and d > m
+    assert torch.all(torch.diff(y) <= 0)                    # decreasing in d
+
+
+def test_labels_in_unit_interval_and_detached():
+    Z = torch.randn(50, 4, requires_grad=True)
+    d = pair_distances(Z * 0.3)
+    y = adaptive_labels(d, 0.75)
+    assert not y.requires_grad
+    assert float(y.min()) >= 0.0 and float(y.max()) <= 1.0
+    assert torch.allclose(torch.diagonal(y), torch.ones(50, dtype=y.dtype))
+
+
+@pytest.mark.parametrize("pair_mean", [True, False])
+def test_loss_matches_direct_evaluation(pair_mean):
+    rng = np.random.default_rng(3)
+    Z = rng.uniform(0, 0.5, size=(12, 3))
+    Z[5] = Z[2]                                             # a duplicate pair: d = 0 off the diagonal
+    Zt = torch.tensor(Z, requires_grad=True)
+    loss, y = ahcl_loss(Zt, 0.75, pair_mean)
+    assert loss.item() == pytest.approx(_numpy_loss(Z, 0.75, pair_mean), rel=1e-6, abs=1e-9)
+    loss.backward()
+    assert torch.isfinite(Zt.grad).all()                    # finite at d = 0
+
+
+def test_mse_is_sum_over_values_mean_over_samples():
+    X = torch.zeros(4, 1, 2, 2)
+    X_hat = torch.full_like(X, 0.5)
+    assert mse_loss(X, X_hat).item() == pytest.approx(4 * 0.25)  # Eq. 16
+
+
+def test_deep_graph_symmetric_and_eq14():
+    rng = np.random.default_rng(0)
+    Z = rng.normal(scale=0.4, size=(300, 5)).astype(np.float32)
+    Y = deep_graph(Z, 0.75, chunk=64)
+    dense = Y.toarray()
+    assert np.array_equal(dense, dense.T)
+    assert dense.min() >= 0 and dense.max() <= 1
+    assert np.allclose(np.diag(dense), 1.0)
+    d = np.sqrt(((Z[:, None].astype(np.float64) - Z[None]) ** 2).sum(-1))
+    f, g = d ** 2, np.maximum(0.75 - d, 0) ** 2
+    with np.errstate(invalid="ignore"):
+        expected = np.where(d >= 0.75, 0.0, g / (f + g))
+    np.fill_diagonal(expected, 1.0)
+    assert np.allclose(dense, expected, atol=1e-5)
+
+
+def test_default_gamma_rule():
+    assert default_gamma(1024) == 0.001 and default_gamma(784) == 0.001
+    assert default_gamma(256) == 0.01 and default_gamma(2) == 0.01
+
+
+def test_same_seed_same_labels_and_outputs():
+    data = _blobs()
+    a = AHCL(AHCLConfig(**SMOKE)).fit_predict(data, 3, seed=5)
+    b = AHCL(AHCLConfig(**SMOKE)).fit_predict(data, 3, seed=5)
+    assert np.array_equal(a.labels, b.labels)
+    for key in ("labels_km_z", "labels_sc_z", "labels_sc_y"):
+        assert np.array_equal(a.extras[key], b.extras[key]) and a.extras[key].shape == (120,)
+    assert np.array_equal(a.labels, a.extras["labels_sc_y"])        # main row = SC-Y
+    assert a.embedding.shape == (120, 8)
+    assert [h["epoch"] for h in a.history] == [1, 2] and all(np.isfinite(h["objective"]) for h in a.history)
+
+
+def test_image_network_and_clustering_choice():
+    rng = np.random.default_rng(1)
+    X = rng.uniform(size=(60, 1, 8, 8)).astype(np.float32)
+    data = Dataset("noise", X, np.zeros(60, dtype=np.int64), 2)
+    r = AHCL(AHCLConfig(**SMOKE, clustering="km_z", snapshot_epochs=[1])).fit_predict(data, 2, seed=0)
+    assert np.array_equal(r.labels, r.extras["labels_km_z"])
+    assert r.extras["z_epoch1"].shape == (60, 8)
+    assert np.allclose(np.linalg.norm(r.embedding, axis=1), 1.0, atol=1e-5)  # normalised Z
+
+
+def test_smoke_fit_beats_chance_on_blobs():
+    data = _blobs()
+    r = AHCL(AHCLConfig(**{**SMOKE, "epochs": 6, "iterations": 5})).fit_predict(data, 3, seed=0)
+    from clusterbench.metrics import cluster_acc
+    assert cluster_acc(data.y, r.extras["labels_km_z"]) > 0.6
+
+
+def test_divergence_raises():
+    data = _blobs()
+    data.X[7, 0] = np.nan                                   # a NaN input makes the objective NaN
+    with pytest.raises(DivergenceError):
+        AHCL(AHCLConfig(**SMOKE)).fit_predict(data, 3, seed=0)
+
+
+def test_registry_profiles_resolve():
+    _, paper = resolve_config("ahcl", "umist", "paper")
+    assert (paper.epochs, paper.iterations, paper.batch_size, paper.lr) == (140, 20, 2000, 1e-3)
+    assert paper.gamma == 0.001 and 0.7 <= paper.margin <= 0.8
+    _, usps = resolve_config("ahcl", "usps", "paper")
+    assert usps.gamma == 0.01 and usps.snapshot_epochs == [1, 20, 140]
+    _, quick = resolve_config("ahcl", "digits", "quick")
+    assert quick.epochs * quick.iterations <= 20
+    _, mse = resolve_config("ahcl_mse", "coil20", "paper")
+    assert mse.features == "mse"
