@@ -175,3 +175,20 @@ def test_table2_alpha_beta_resolved():
     assert (vessel.alpha, vessel.beta) == (0.3, 0.5)
     _, usps = resolve_config("rdc", "usps", "paper")
     assert (usps.alpha, usps.beta, usps.M, usps.lr) == (0.6, 0.6, 5, 1e-3)
+
+
+def test_figure16_script_records_then_plots(tmp_path):
+    import importlib.util
+
+    pytest.importorskip("matplotlib")
+    path = __import__("pathlib").Path(__file__).resolve().parent.parent / "workflow" / "scripts" / "rdc_figure16.py"
+    spec = importlib.util.spec_from_file_location("rdc_figure16", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    npz = tmp_path / "rec.npz"
+    script.main(["record", "--out", str(npz), "--epochs", "3", "--dec-update-interval", "8", "--dec-max-iter", "16"])
+    rec = np.load(npz)
+    assert rec["Z_pretrained"].shape == rec["Z_dec"].shape == rec["Z_rdc"].shape == (1000, 2)
+    script.main(["plot", "--embeddings", str(npz), "--figure2", str(tmp_path / "f2.png"),
+                 "--figure16", str(tmp_path / "f16.png")])
+    assert (tmp_path / "f2.png").stat().st_size > 1000 and (tmp_path / "f16.png").stat().st_size > 1000
