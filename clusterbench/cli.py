@@ -131,6 +131,24 @@ def cmd_render(args) -> int:
     return 0
 
 
+def cmd_pretrain(args) -> int:
+    """Pretrain (or validate) the shared autoencoder of (profile, dataset, recipe) for every seed, in one process."""
+    from .io import write_json
+    from .pretrain import pretrain_seeds
+    from .registry import load_profile
+
+    seeds = _parse_seeds(args.seed) if args.seed else load_profile(args.profile)["seeds"]
+    out = Path(args.out) if args.out else None
+    # weights go beside done.json: {root}/{profile}/{dataset}/{recipe}/done.json
+    root = out.parents[3] if out is not None and len(out.parents) > 3 else None
+    summary = pretrain_seeds(args.recipe, args.dataset, args.profile, seeds, device=args.device,
+                             mirror=args.mirror or None, root=root, strict=args.strict,
+                             log=lambda msg: print(msg, flush=True))
+    if out is not None:
+        write_json(out, summary)
+    return 0
+
+
 def cmd_datasets_table(args) -> int:
     from .io import read_json, write_text
     from .registry import load_profile
@@ -249,6 +267,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", required=True)
     p.add_argument("--out", required=True, help="markdown path; the .tex is written beside it")
     p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("pretrain", help="pretrain a shared autoencoder recipe for some seeds (reused by methods)")
+    p.add_argument("--recipe", required=True, help="config/pretrain/{recipe}.yaml")
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--seed", action="append", help="seed(s): 0, 0-9 or 1,3,5 (default: the profile's)")
+    p.add_argument("--profile", default="quick")
+    p.add_argument("--mirror", default="")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--strict", action="store_true")
+    p.add_argument("--out", help="summary JSON, .../{profile}/{dataset}/{recipe}/done.json; weights go beside it")
+    p.set_defaults(func=cmd_pretrain)
 
     p = sub.add_parser("datasets-table", help="render the dataset summary (table 1)")
     p.add_argument("--profile", required=True)
