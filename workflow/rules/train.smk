@@ -3,6 +3,7 @@ rule run_method:
     input:
         dataset="resources/datasets/{dataset}.json",
         method="config/methods/{method}.yaml",
+        pretrain=pretrain_input,  # shared pretraining named by the method's YAML (workflow/rules/pretrain.smk)
     output:
         "results/runs/{profile}/{dataset}/{method}/summary.json",
     conda:
@@ -21,7 +22,7 @@ rule run_method:
         mem_mb=8000,
         runtime=720,
     shell:
-        "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} "
+        "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} CLUSTERBENCH_PRETRAINED=resources/pretrained "
         "clusterbench run --method {wildcards.method} --dataset {wildcards.dataset} "
         "--profile {wildcards.profile} --seed {params.seeds} --out results/runs "
         "--mirror '{params.mirror}' --device {params.device} {params.strict} "
