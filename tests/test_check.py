@@ -1,0 +1,231 @@
+"""Regression gate: published mode, reference mode, the CLI's exit status and the CI gate on the mirror."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from clusterbench.check import check_published, check_reference, load_config, reference_frame
+from clusterbench.cli import main
+from clusterbench.published import load_published
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_MIRROR = REPO.parent / "shared" / "datasets"
+GATE_DATASETS = ("umist", "coil20", "palm", "usps")
+
+
+def write_records(root: Path, profile: str, dataset: str, method: str, values: dict[str, list[float]],
+                  status: str = "ok") -> None:
+    """Hand-made run records: one record.json per seed with the given metric values."""
+    n = len(next(iter(values.values())))
+    for seed in range(n):
+        record = {"method": method, "dataset": dataset, "profile": profile, "seed": seed, "status": status,
+                  "reason": None if status == "ok" else "dataset unavailable: test",
+                  "metrics": {k: v[seed] for k, v in values.items()} if status == "ok" else None}
+        path = root / profile / dataset / method / f"seed{seed}" / "record.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(record))
+
+
+@pytest.fixture
+def gate(tmp_path) -> Path:
+    """A two-cell gate on AHCL Table 2 K-Means / UMIST (published 42.87 ACC, 65.47 NMI)."""
+    config = {"profile": "paper", "tolerance": 3.0,
+              "gated": [{"paper": "ahcl", "table": "2", "method": "kmeans", "dataset": "umist", "metric": "acc"},
+                        {"paper": "ahcl", "table": "2", "method": "kmeans", "dataset": "umist",
+                         "metric": "nmi_max", "published_metric": "nmi"}],
+              "reference": {"z": 3.0, "floor": 0.5, "metrics": ["acc", "nmi_max"]}}
+    path = tmp_path / "regression.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_pass_within_tolerance(tmp_path, gate):
+    # ACC mean 0.4400 (published 42.87: gap +1.13 < 3); NMI 0.6500 (gap -0.47)
+    write_records(tmp_path / "runs", "paper", "umist", "kmeans",
+                  {"acc": [0.43, 0.45, 0.44, 0.44], "nmi_max": [0.65, 0.65, 0.64, 0.66]})
+    report = check_published(load_config(gate), tmp_path / "runs", "paper", load_published())
+    assert [r.status for r in report.rows] == ["PASS", "PASS"]
+    assert report.rows[0].gap == pytest.approx(44.0 - 42.87)
+    assert main(["check", "--config", str(gate), "--runs-root", str(tmp_path / "runs"),
+                 "--out", str(tmp_path / "regression.md")]) == 0
+    text = (tmp_path / "regression.md").read_text()
+    assert "PASS: all 2 gated cells" in text and "git" in text
+
+
+def test_gap_beyond_tolerance_fails_naming_cell(tmp_path, gate, capsys):
+    # ACC 0.47 ± 0.0: gap +4.13 > max(3, 0) -> FAIL; NMI fine
+    write_records(tmp_path / "runs", "paper", "umist", "kmeans",
+                  {"acc": [0.47, 0.47, 0.47], "nmi_max": [0.65, 0.655, 0.66]})
+    code = main(["check", "--config", str(gate), "--runs-root", str(tmp_path / "runs"),
+                 "--out", str(tmp_path / "regression.md")])
+    assert code == 1
+    out = capsys.readouterr().out
+    assert "FAIL: 1 of 2 gated cells failed: ahcl/2 kmeans umist acc" in out
+    assert "ahcl/2 kmeans umist acc" in (tmp_path / "regression.md").read_text()
+
+
+def test_two_std_widens_only_with_seed_noise(tmp_path, gate):
+    # gap +4.13 but std 2.5 points -> allowed 5.0 -> PASS
+    write_records(tmp_path / "runs", "paper", "umist", "kmeans",
+                  {"acc": [0.445, 0.495, 0.445, 0.495], "nmi_max": [0.65] * 4})
+    report = check_published(load_config(gate), tmp_path / "runs", "paper", load_published())
+    assert report.rows[0].allowed == pytest.approx(5.0)
+    assert report.rows[0].status == "PASS"
+
+
+def test_missing_or_unavailable_runs_fail(tmp_path, gate, capsys):
+    assert main(["check", "--config", str(gate), "--runs-root", str(tmp_path / "none"), "--out", ""]) == 1
+    assert "NO RUNS" in capsys.readouterr().out
+    write_records(tmp_path / "runs", "paper", "umist", "kmeans", {"acc": [0.0, 0.0]}, status="unavailable")
+    report = check_published(load_config(gate), tmp_path / "runs", "paper", load_published())
+    assert all(r.status == "NO RUNS" for r in report.rows)
+    assert "unavailable" in report.rows[0].detail
+
+
+def test_unknown_config_key_is_an_error(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("gated: []\ntolerence: 3\n")
+    with pytest.raises(ValueError, match="tolerence"):
+        load_config(path)
+
+
+def test_reference_mode_flags_moves_beyond_seed_noise(tmp_path, gate):
+    rng = np.random.default_rng(0)
+    acc = list(0.60 + 0.01 * rng.standard_normal(10))
+    write_records(tmp_path / "runs", "quick", "digits", "kmeans", {"acc": acc, "nmi_max": acc})
+    from clusterbench.aggregate import aggregate
+
+    reference = reference_frame(aggregate(tmp_path / "runs", "quick"), "quick", ["acc", "nmi_max"])
+    assert list(reference.metric) == ["acc", "nmi_max"] and reference["n"].tolist() == [10, 10]
+    config = load_config(gate)
+    assert not check_reference(config, tmp_path / "runs", "quick", reference).failed
+    # seed std 0.74 points over 10 seeds: noise of the difference 0.33 -> allowed 0.99 points
+    write_records(tmp_path / "runs2", "quick", "digits", "kmeans",
+                  {"acc": [a + 0.007 for a in acc], "nmi_max": acc})
+    report = check_reference(config, tmp_path / "runs2", "quick", reference)
+    assert not report.failed
+    write_records(tmp_path / "runs3", "quick", "digits", "kmeans",
+                  {"acc": [a + 0.03 for a in acc], "nmi_max": acc})
+    report = check_reference(config, tmp_path / "runs3", "quick", reference)
+    assert [r.cell for r in report.failed] == ["quick kmeans digits acc"]
+    # the CLI writes and reads the reference file
+    ref_path = tmp_path / "ref.csv"
+    assert main(["check", "--config", str(gate), "--profile", "quick", "--runs-root", str(tmp_path / "runs"),
+                 "--write-reference", str(ref_path)]) == 0
+    assert main(["check", "--config", str(gate), "--profile", "quick", "--runs-root", str(tmp_path / "runs3"),
+                 "--reference", str(ref_path), "--out", ""]) == 1
+
+
+def test_repository_gate_config_is_consistent():
+    """Gated cells have published values; deviations are the measured cells beyond max(3, 2 std)."""
+    config = load_config(REPO / "config" / "regression.yaml")
+    published = load_published()
+    from clusterbench.published import published_value
+
+    cells = config["gated"] + config["deviations"]
+    keys = {(c["method"], c["dataset"], c["metric"]) for c in cells}
+    assert len(keys) == len(cells) == 2 * 2 * len(GATE_DATASETS), "every K-Means/SC-Ncut cell listed once"
+    for cell in cells:
+        assert published_value(published, cell["paper"], cell["table"], cell["method"], cell["dataset"],
+                               cell.get("published_metric", cell["metric"])) is not None
+    for dev in config["deviations"]:
+        assert abs(float(dev["gap"])) > 3.0 and dev["explanation"].strip()
+
+
+def test_stored_references_are_well_formed():
+    for path in sorted((REPO / "results" / "reference").glob("*.csv")):
+        frame = pd.read_csv(path)
+        assert list(frame.columns) == ["profile", "dataset", "method", "metric", "mean", "std", "n",
+                                       "git_revision"], path
+        assert set(frame.profile) == {path.stem}
+        assert (frame["n"] >= 2).all() and (frame["std"] >= 0).all()
+        assert not frame.duplicated(["dataset", "method", "metric"]).any()
+
+
+def test_quick_reference_digits_kmeans(tmp_path):
+    """Self-reference gate on the embedded digits set: k-means' quick numbers match results/reference/quick.csv."""
+    from clusterbench.runner import run_seeds
+
+    reference = REPO / "results" / "reference" / "quick.csv"
+    if not reference.exists():
+        pytest.skip("no stored quick reference")
+    run_seeds("kmeans", "digits", list(range(10)), profile="quick", out=tmp_path, log=lambda m: None)
+    assert main(["check", "--profile", "quick", "--runs-root", str(tmp_path), "--reference", str(reference),
+                 "--methods", "kmeans", "--datasets", "digits", "--out", ""]) == 0
+
+
+# ------------------------------------------------------------------ the CI gate through the mirror
+@pytest.fixture(scope="module")
+def gate_runs(tmp_path_factory):
+    """K-Means and SC-Ncut, seeds 0-9, profile paper, on the four mirror datasets (seconds each)."""
+    if not (SHARED_MIRROR / "UMIST.mat").exists():
+        pytest.skip("shared dataset mirror not present")
+    import os
+
+    from clusterbench.runner import run_seeds
+
+    root = tmp_path_factory.mktemp("gate_runs")
+    cache = tmp_path_factory.mktemp("gate_data")
+    old = os.environ.get("CLUSTERBENCH_DATA")
+    os.environ["CLUSTERBENCH_DATA"] = str(cache)
+    try:
+        for dataset in GATE_DATASETS:
+            for method in ("kmeans", "spectral"):
+                records = run_seeds(method, dataset, list(range(10)), profile="paper", out=root,
+                                    mirror=str(SHARED_MIRROR), log=lambda m: None)
+                assert all(r["status"] == "ok" for r in records), (method, dataset)
+    finally:
+        if old is None:
+            os.environ.pop("CLUSTERBENCH_DATA", None)
+        else:
+            os.environ["CLUSTERBENCH_DATA"] = old
+    return root, cache
+
+
+@pytest.mark.slow
+def test_ci_gate_passes_on_mirror(gate_runs, tmp_path, capsys):
+    root, _ = gate_runs
+    out = tmp_path / "regression.md"
+    code = main(["check", "--config", str(REPO / "config" / "regression.yaml"), "--runs-root", str(root),
+                 "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert "PASS: all 7 gated cells" in printed
+    assert "Deviations (not gated)" in out.read_text()
+    # the suite's own stored reference of these runs agrees too
+    assert main(["check", "--profile", "paper", "--runs-root", str(root), "--reference",
+                 str(REPO / "results" / "reference" / "paper.csv"), "--out", ""]) == 0
+
+
+@pytest.mark.slow
+def test_ci_gate_fails_on_broken_metric(gate_runs, tmp_path, monkeypatch, capsys):
+    """Inject a broken ACC (labels scored against shuffled ground truth) into K-Means/UMIST: exit 1, cell named."""
+    import shutil
+
+    import clusterbench.runner as runner
+
+    root, cache = gate_runs
+    broken_root = tmp_path / "runs"
+    shutil.copytree(root, broken_root)
+    monkeypatch.setenv("CLUSTERBENCH_DATA", str(cache))
+    real = runner.evaluate
+
+    def broken(y_true, y_pred):
+        metrics = real(y_true, y_pred)
+        metrics["acc"] = real(np.random.default_rng(0).permutation(y_true), y_pred)["acc"]  # misaligned labels
+        return metrics
+
+    monkeypatch.setattr(runner, "evaluate", broken)
+    runner.run_seeds("kmeans", "umist", list(range(10)), profile="paper", out=broken_root,
+                     mirror=str(SHARED_MIRROR), force=True, log=lambda m: None)
+    code = main(["check", "--config", str(REPO / "config" / "regression.yaml"), "--runs-root", str(broken_root),
+                 "--out", str(tmp_path / "regression.md")])
+    printed = capsys.readouterr().out
+    assert code == 1
+    assert "FAIL: 1 of 7 gated cells failed: ahcl/2 kmeans umist acc" in printed

@@ -1,0 +1,202 @@
+"""Paper table specs, report rendering (markdown + LaTeX), the index and the bibliography."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from clusterbench.published import REQUIRED_TABLES, load_published
+from clusterbench.report.index import render_index, table_specs
+from clusterbench.report.tables import build_cells, load_spec, render, spec_pairs, table_status
+
+REPO = Path(__file__).resolve().parent.parent
+TABLES = REPO / "config" / "tables"
+
+
+@pytest.fixture(scope="module")
+def published():
+    return load_published()
+
+
+def _spec_path(paper: str, table: str) -> Path:
+    return TABLES / paper / f"table{table.replace('.', '')}.yaml"
+
+
+def _runs(rows):
+    """A runs.csv-like frame: (dataset, method, status, {metric: value}) per seed."""
+    out = []
+    for dataset, method, status, metrics in rows:
+        out.append({"profile": "paper", "dataset": dataset, "method": method, "status": status,
+                    "git_revision": "abc123", **metrics})
+    return pd.DataFrame(out)
+
+
+def test_every_published_table_has_a_spec_showing_all_its_cells(published):
+    for paper, tables in REQUIRED_TABLES.items():
+        for table in tables:
+            path = _spec_path(paper, table)
+            assert path.exists(), f"no spec for {paper} Table {table}"
+            spec = load_spec(path)
+            assert spec["published"] == [{"paper": paper, "table": table}]
+            _, _, grid = build_cells(spec, pd.DataFrame(), published, [])
+            n_cells = len(published[(published.paper == paper) & (published.table == table)])
+            assert table_status(grid)["published"] == n_cells, f"{paper} Table {table}"
+
+
+def test_rows_follow_the_papers_order(published):
+    for paper, table in [("ahcl", "2"), ("ahcl", "3"), ("dccm", "2"), ("rdc", "3"), ("nmce", "3"), ("pad", "2")]:
+        spec = load_spec(_spec_path(paper, table))
+        printed = list(dict.fromkeys(published[(published.paper == paper) & (published.table == table)].row))
+        assert [r["label"] for r in spec["rows"]] == printed
+
+
+def test_metric_variants_follow_the_papers():
+    def keys(paper, table):
+        spec = load_spec(_spec_path(paper, table))
+        return {m["published"]: m["key"] for m in spec["metrics"]}
+
+    assert keys("ahcl", "2") == {"acc": "acc", "nmi": "nmi_max"}
+    assert keys("dccm", "2") == {"nmi": "nmi_geometric", "acc": "acc", "ari": "ari"}
+    assert load_spec(_spec_path("ahcl", "2"))["scale"] == "percent"
+    assert load_spec(_spec_path("dccm", "2"))["scale"] == "fraction"
+
+
+def test_ahcl_table2_cells(published):
+    spec = load_spec(_spec_path("ahcl", "2"))
+    runs = _runs([("umist", "kmeans", "ok", {"acc": 0.43, "nmi_max": 0.65}),
+                  ("umist", "kmeans", "ok", {"acc": 0.45, "nmi_max": 0.66}),
+                  ("fmnist_test", "kmeans", "unavailable", {})])
+    rows, columns, grid = build_cells(spec, runs, published, [])
+    assert len(rows) == 11 and len(columns) == 10
+    labels = [r["label"] for r in rows]
+    km = grid[labels.index("K-Means")]
+    assert km[0].text == "44.00 ± 1.00 [42.87, Δ +1.13]" and km[0].within
+    assert km[6].text == "not run: dataset unavailable [47.65]"
+    assert km[2].text == "not run: no records [58.26]"
+    assert grid[labels.index("CAN")][0].text == "69.62 (published)"
+    assert grid[labels.index("CAN")][6].text == "–"  # printed '-' in the paper
+    assert spec_pairs(spec, [])[:1] == [("umist", "kmeans")]
+    md, tex = render(spec, runs, published, "paper", [])
+    assert "Published numbers: ahcl Table 2" in md and "Rendered by clusterbench" in md and " git " in md
+    assert "runs from git abc123" in md
+    assert r"\multicolumn{2}{c}{UMIST}" in tex and r"\toprule" in tex
+
+
+def test_unregistered_method_says_not_implemented_then_fills_in(published, monkeypatch):
+    from clusterbench.report import tables
+
+    spec = {"rows": [{"label": "Future", "method": "future_method", "published": "kmeans"}],
+            "datasets": [{"dataset": "umist", "label": "UMIST"}], "metrics": [{"key": "acc"}],
+            "published": [{"paper": "ahcl", "table": "2"}]}
+    runs = _runs([("umist", "future_method", "ok", {"acc": 0.5})])
+    _, _, grid = build_cells(spec, runs, published, [])
+    assert grid[0][0].text == "not run: method not implemented [42.87]"
+    assert spec_pairs(spec, []) == []
+    registered = dict(tables.methods())
+    registered["future_method"] = object()
+    monkeypatch.setattr(tables, "methods", lambda: registered)
+    _, _, grid = build_cells(spec, runs, published, [])
+    assert grid[0][0].text.startswith("50.00 ± 0.00 [42.87")
+    assert spec_pairs(spec, []) == [("umist", "future_method")]
+
+
+def test_rows_and_columns_can_carry_dataset_and_metric(published):
+    a1 = load_spec(_spec_path("nmce", "A.1"))
+    _, _, grid = build_cells(a1, pd.DataFrame(), published, [])
+    assert grid[0][0].published == 100.0 and grid[1][0].published == 69.8
+    assert grid[1][1].published == pytest.approx(0.717)  # raw scale kept
+    t2 = load_spec(_spec_path("nmce", "2"))
+    _, _, grid = build_cells(t2, pd.DataFrame(), published, [])
+    assert grid[1][2].text.startswith("0.105 (published)")  # kNN on Pool features
+
+
+def test_error_rate_is_the_complement_of_acc(published):
+    spec = load_spec(_spec_path("nmce", "1"))
+    runs = _runs([("coil20", "nmce", "ok", {"acc": 0.9})])
+    from clusterbench.report import tables
+
+    spec = dict(spec, rows=[{"label": "NMCE", "method": "kmeans", "published": "nmce"}])
+    runs["method"] = "kmeans"
+    rows, columns, grid = build_cells(spec, runs, published, [])
+    assert grid[0][0].mean == pytest.approx(10.0)
+    assert tables._ranks(grid, columns) == {(0, 0): 1}
+
+
+def test_registered_rows_keep_the_table2_format(published):
+    spec = load_spec(TABLES / "table2.yaml")
+    runs = _runs([("digits", "kmeans", "ok", {"acc": 0.8, "nmi": 0.7, "ari": 0.6})])
+    md, tex = render(spec, runs, published, "quick", ["digits"])
+    assert "| Method " in md and "digits ACC" in md and "80.0 ± 0.0" in md
+
+
+def test_index_lists_every_report(tmp_path, published):
+    runs = tmp_path / "runs"
+    record = runs / "paper" / "umist" / "kmeans" / "seed0" / "record.json"
+    record.parent.mkdir(parents=True)
+    record.write_text('{"method": "kmeans", "dataset": "umist", "profile": "paper", "seed": 0, '
+                      '"status": "ok", "metrics": {"acc": 0.43, "nmi_max": 0.65}}')
+    md = render_index(TABLES, runs, tmp_path / "reports", "quick", ["digits"], published)
+    names = [name for name, _ in table_specs(TABLES)]
+    assert "ahcl/table2" in names and "nmce/tableA1" in names and len(names) >= 24
+    for name in names:
+        assert f"[{name}]({name}.md)" in md
+    line = next(l for l in md.splitlines() if "[ahcl/table2]" in l)
+    assert "| 104 " in line and "| 2 " in line  # 104 published cells, 2 reproduced (ACC and NMI), both within
+
+
+def _latex_document(bodies: list[str]) -> str:
+    return "\n".join([r"\documentclass{article}", r"\usepackage[utf8]{inputenc}", r"\usepackage[T1]{fontenc}",
+                      r"\usepackage{booktabs}", r"\usepackage[margin=1cm,landscape]{geometry}",
+                      r"\begin{document}"] + bodies + [r"\end{document}", ""])
+
+
+def test_latex_tables_compile(tmp_path, published):
+    engine = shutil.which("pdflatex") or shutil.which("lualatex") or shutil.which("xelatex")
+    if engine is None:
+        pytest.skip("no LaTeX engine installed")
+    bodies = []
+    runs = _runs([("umist", "kmeans", "ok", {"acc": 0.43, "nmi_max": 0.65})])
+    for _, path in table_specs(TABLES):
+        spec = load_spec(path)
+        _, tex = render(spec, runs, published, "quick", ["digits"])
+        bodies += [tex, r"\clearpage"]
+    (tmp_path / "tables.tex").write_text(_latex_document(bodies))
+    result = subprocess.run([engine, "-interaction=nonstopmode", "-halt-on-error", "tables.tex"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert (tmp_path / "tables.pdf").exists()
+
+
+def _bib_entries(path: Path) -> dict[str, str]:
+    return dict(re.findall(r"@\w+\{([^,\s]+),(.*?)\n\}", path.read_text(), flags=re.S))
+
+
+def test_bibliography_covers_papers_baselines_and_datasets():
+    from clusterbench.data import DATASETS
+    from clusterbench.registry import methods
+
+    entries = _bib_entries(REPO / "references.bib")
+    for paper in ("ahcl", "pad", "dccm", "rdc", "nmce", "dec", "idec", "dynae"):
+        assert paper in entries, paper
+    tagged = {tag for body in entries.values() for tag in re.findall(r"dataset:(\w+)", body)}
+    missing = sorted(set(DATASETS) - tagged)
+    assert not missing, f"datasets without a references.bib entry (keywords = {{dataset:...}}): {missing}"
+    method_tags = {tag for body in entries.values() for tag in re.findall(r"method:(\w+)", body)}
+    for name in ("kmeans", "spectral", "dec", "idec", "dynae", "ae_kmeans"):
+        assert name in method_tags, name
+    keys = set(entries) | {k.strip() for body in entries.values()
+                           for ids in re.findall(r"\bids\s*=\s*\{([^}]*)\}", body) for k in ids.split(",")}
+    unknown = sorted(n for n in methods() if n not in method_tags and methods()[n].paper not in keys)
+    assert not unknown, f"registered methods without a references.bib entry: {unknown}"
+
+
+def test_citation_cff():
+    cff = yaml.safe_load((REPO / "CITATION.cff").read_text())
+    assert cff["cff-version"] == "1.2.0" and cff["title"] and cff["message"]
+    assert cff["version"] == __import__("clusterbench").__version__
