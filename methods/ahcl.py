@@ -40,18 +40,27 @@ code exists (shared/reference/image-methods.md section 4).
 Choices where the paper is silent, and deviations (also in config/methods/ahcl.yaml):
 - Eq. 15 is averaged over the n^2 pairs of the batch, 1/(2 n^2) (``pair_mean``;
   contrastive losses are implemented as a mean over pairs). With the printed
-  1/(2n) the contrastive term outweighs gamma * L_MSE by a factor n; seen
-  without labels on the development set (scikit-learn digits): every pair is
-  pushed beyond m and Y becomes the identity (1,113 components of 1,797).
-  ``pair_mean: false`` gives the printed form.
-- Z is L2-normalised (``normalize_z``). Algorithm 2 restricts m to (0, 1],
-  which only has a fixed meaning when distances are bounded; unnormalised Z
-  grew to distances ~40 and the AHCL term never engaged (all y = 0).
-- BatchNorm in the residual blocks (``batchnorm``). Without it a ReLU network
-  maps all inputs to nearly the same direction (every pair at d < m/2, where
-  Eq. 15 attracts) and Z collapsed to a point (Y the complete graph), again
-  seen without labels. Eq. 15 attracts pairs closer than m/2 and repels pairs
-  between m/2 and m (its gradient in d is 2d(m-d)(m-2d)/(f+g)).
+  1/(2n) the contrastive term outweighs gamma * L_MSE by a factor n, so the
+  decoder cannot act on Z at all. ``pair_mean: false`` gives the printed form.
+- Z is standardised per dimension with batch statistics (BatchNorm without
+  affine parameters; running statistics at evaluation) and scaled by
+  1/sqrt(2k), so that the mean squared pair distance is 1 (``z_norm:
+  batch``). The paper does not say how the scale of Z is fixed, and Eq. 15
+  alone is bistable: its gradient in d, 2d(m-d)(m-2d)/(f+g), attracts pairs
+  closer than m/2 and repels pairs between m/2 and m, and both trivial
+  minimisers (every pair at d = 0, or every pair beyond m) are reachable by
+  a change of scale. Observed while developing (loss and Y diagnostics):
+  unnormalised Z (``z_norm: none``) grew to pair distances ~40 and the AHCL
+  term never engaged (all y = 0); L2-normalised Z (``z_norm: l2``) went to
+  one trivial state or the other depending on the initial spread: collapse
+  to a point (all y = 1, Y the complete graph) on digits without BatchNorm
+  in the blocks and on COIL20 with it, every pair beyond m (Y nearly the
+  identity) on digits with BatchNorm in the blocks. A fixed second moment
+  leaves Eq. 15 only the non-trivial way down: tight groups, far apart; and
+  Algorithm 2's m in (0, 1] reads against a unit RMS pair distance.
+- No BatchNorm inside the encoder (the paper names none; ``batchnorm``).
+  Development used scikit-learn digits (labels looked at there only, never
+  on AHCL's datasets) to compare these variants.
 - Z is the linear output of the second FC layer (``z_activation``).
 - Widths are not given: stem conv 32 channels, residual sets of 32/64/128
   channels (one basic block each, strides 1/2/2), FC 512 -> 128.
@@ -108,9 +117,9 @@ class AHCLConfig:
     fc_hidden: int = 512              # first FC layer of the encoder
     widths: list = field(default_factory=lambda: [32, 64, 128])  # channels of the 3 residual sets
     blocks_per_set: int = 1           # residual blocks per set
-    batchnorm: bool = True            # BatchNorm in the residual blocks (see module docstring)
+    batchnorm: bool = False           # BatchNorm in the residual blocks (the paper names none)
     mlp_width: int = 256              # width of the MLP variant (vector data)
-    normalize_z: bool = True          # L2-normalise Z (see module docstring)
+    z_norm: str = "batch"             # batch: standardise Z (RMS pair distance 1) | l2 | none
     z_activation: str = "linear"      # linear | relu: activation of the second FC layer
     sc_neighbors: int = 10            # k of the k-NN graph of SC-Z
     n_init: int = 10                  # k-means restarts (KM-Z and on spectral embeddings)
@@ -162,22 +171,18 @@ def deep_graph(Z: np.ndarray, m: float, chunk: int = 1024) -> sp.csr_matrix:
 
     Symmetric, values in [0, 1], y_ii = 1. Built chunk by chunk (memory O(chunk * n)).
     """
-    Zt = torch.as_tensor(np.ascontiguousarray(Z), dtype=torch.float64)
+    Zt = torch.as_tensor(np.ascontiguousarray(Z), dtype=torch.float32)
     n = Zt.shape[0]
     sq = (Zt * Zt).sum(dim=1)
-    rows, cols, vals = [], [], []
+    blocks = []
     for start in range(0, n, chunk):
         Zc = Zt[start:start + chunk]
         d2 = sq[start:start + chunk, None] + sq[None, :] - 2.0 * (Zc @ Zt.T)
         d = d2.clamp_min(0.0).sqrt()
         idx = torch.arange(Zc.shape[0])
         d[idx, start + idx] = 0.0               # d_ii = 0 exactly
-        y = adaptive_labels(d, m)
-        r, c = torch.nonzero(y > 0, as_tuple=True)
-        rows.append((r + start).numpy().astype(np.int32))
-        cols.append(c.numpy().astype(np.int32))
-        vals.append(y[r, c].numpy())
-    Y = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
+        blocks.append(sp.csr_matrix(adaptive_labels(d, m).numpy()))
+    Y = sp.vstack(blocks, format="csr")
     return ((Y + Y.T) * 0.5).tocsr()            # exact symmetry despite rounding in Z Z^T
 
 
@@ -287,8 +292,13 @@ class SiameseAE(nn.Module):
 
     def __init__(self, shape, c: AHCLConfig):
         super().__init__()
-        self.normalize = c.normalize_z
+        if c.z_norm not in ("batch", "l2", "none"):
+            raise ValueError(f"z_norm must be batch, l2 or none, got {c.z_norm!r}")
+        self.z_norm = c.z_norm
         self.relu_z = c.z_activation == "relu"
+        # batch: per-dimension standardisation, then / sqrt(2 k) so that E ||z_i - z_j||^2 = 1
+        self.z_bn = nn.BatchNorm1d(c.z_dim, affine=False) if c.z_norm == "batch" else None
+        self.z_scale = 1.0 / math.sqrt(2 * c.z_dim)
         if len(shape) == 3:
             self.encoder = ConvEncoder(shape, list(c.widths), c.blocks_per_set, c.fc_hidden, c.z_dim, c.batchnorm)
             self.decoder = ConvDecoder(shape, list(c.widths), c.z_dim, self.encoder.out_hw)
@@ -299,7 +309,9 @@ class SiameseAE(nn.Module):
     def embed(self, x):
         z = self.encoder(x)
         z = F.relu(z) if self.relu_z else z
-        return F.normalize(z, dim=1) if self.normalize else z
+        if self.z_norm == "batch":
+            return self.z_bn(z) * self.z_scale
+        return F.normalize(z, dim=1) if self.z_norm == "l2" else z
 
     def forward(self, x):
         z = self.embed(x)

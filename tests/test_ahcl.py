@@ -112,10 +112,20 @@ def test_image_network_and_clustering_choice():
     rng = np.random.default_rng(1)
     X = rng.uniform(size=(60, 1, 8, 8)).astype(np.float32)
     data = Dataset("noise", X, np.zeros(60, dtype=np.int64), 2)
-    r = AHCL(AHCLConfig(**SMOKE, clustering="km_z", snapshot_epochs=[1])).fit_predict(data, 2, seed=0)
+    r = AHCL(AHCLConfig(**SMOKE, clustering="km_z", snapshot_epochs=[1], z_norm="l2")).fit_predict(data, 2, seed=0)
     assert np.array_equal(r.labels, r.extras["labels_km_z"])
     assert r.extras["z_epoch1"].shape == (60, 8)
-    assert np.allclose(np.linalg.norm(r.embedding, axis=1), 1.0, atol=1e-5)  # normalised Z
+    assert np.allclose(np.linalg.norm(r.embedding, axis=1), 1.0, atol=1e-5)  # L2-normalised Z
+
+
+def test_batch_standardised_z_has_unit_rms_pair_distance():
+    from methods.ahcl import SiameseAE
+    torch.manual_seed(0)
+    model = SiameseAE((5,), AHCLConfig(**SMOKE)).train()
+    Z = model.embed(torch.rand(256, 5))
+    d2 = pair_distances(Z.detach()) ** 2
+    mean_d2 = float(d2.sum() / (256 * 256))               # = sum of per-dimension variances / k
+    assert 0.8 < mean_d2 <= 1.0 + 1e-4                     # (below 1 only for near-constant dimensions)
 
 
 def test_smoke_fit_beats_chance_on_blobs():
