@@ -72,7 +72,9 @@ Recorded for the figures (Figures 12-14 need the ground truth, which the fit
 never reads): per refresh, the history row (losses, τ, neighbour counts); in
 ``Result.extras`` the neighbour indices, reliable-neighbour and core masks of
 the refreshes (thinned evenly, first and last always kept, within
-``record_budget`` entries) and the phase-1 embedding;
+``record_budget`` entries) and the phase-1 embedding; with
+``record_assignments``, also the k-means assignment of every refresh (Figure
+12's ACC over iterations, scored later; off by default: one k-means per refresh);
 :meth:`RDC.scored_diagnostics` scores the recorded neighbours against the
 labels after the fit (the runner calls it).
 
@@ -114,6 +116,7 @@ class Config:
     gamma: float = 100.0              # image-term weight of ``code_loss`` only
     # recording
     record_budget: int = 2_000_000    # max stored neighbour entries (refreshes × N × M) in extras
+    record_assignments: bool = False  # k-means labels at every refresh (Figure 12 scores them later)
 
 
 # ----------------------------------------------------------------- Eq. 3-11 (numpy)
@@ -308,6 +311,7 @@ class RDC(PretrainedAEMethod):
         Z = embed()
         Z_phase1 = Z.copy()
         snapshots = _Snapshots(n, c.M, c.record_budget)
+        assignments = []
         history, taus = [], []
         step, refresh = 0, 0
         sums, count = torch.zeros(3), 0
@@ -317,6 +321,8 @@ class RDC(PretrainedAEMethod):
             s = proximity_structure(Z, c)
             taus.append(s["tau"])
             snapshots.add(refresh, step, s)
+            if c.record_assignments:
+                assignments.append(kmeans(Z, n_clusters, n_init=c.kmeans_n_init, seed=seed)[0].astype(np.int32))
             row = {"refresh": refresh, "step": step, "tau": s["tau"], "n_core": int(s["core"].sum()),
                    "reliable_per_core": float(s["reliable"].sum() / max(1, s["core"].sum())),
                    "mean_nn_distance": float(s["D"].mean()), "wall_s": time.perf_counter() - t0}
@@ -358,6 +364,8 @@ class RDC(PretrainedAEMethod):
         extras = {"phase1_embedding": Z_phase1, "tau_final": np.float64(taus[-1]),
                   "iterations": np.float64(step), "refreshes": np.float64(refresh)}
         extras.update(snapshots.arrays())
+        if assignments:
+            extras["refresh_assignments"] = np.stack(assignments)       # (refreshes + 1, N)
         return Result(labels=labels, embedding=Z, history=history, extras=extras)
 
     @staticmethod

@@ -131,6 +131,9 @@ def test_fit_deterministic_records_and_stops(blobs):
     assert a.extras["phase1_embedding"].shape == (120, 4)
     diag = RDC.scored_diagnostics(a, blobs.y)
     assert 0 <= diag["true_nn_reliable_last"] <= 1
+    c = _fit(blobs, seed=3, record_assignments=True)
+    np.testing.assert_array_equal(c.labels, a.labels)                  # recording does not perturb training
+    assert c.extras["refresh_assignments"].shape == (len(c.history), 120)
 
 
 def test_fit_with_augmentation_and_code_variants():
