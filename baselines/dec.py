@@ -64,7 +64,7 @@ class DEC(PretrainedAEMethod):
         import torch
 
         from clusterbench.dec_loss import kl_divergence, soft_assignment, target_distribution
-        from clusterbench.pretrain import _optimizer
+        from clusterbench.pretrain import make_optimizer
         from clusterbench.training import as_tensor, check_finite, generator, predict_in_batches
 
         c = self.config
@@ -82,7 +82,7 @@ class DEC(PretrainedAEMethod):
         params = list(ae.encoder.parameters()) + [mu]
         if self.trains_decoder:
             params += list(ae.decoder.parameters())
-        opt = _optimizer(params, c.optimizer, c.lr, c.momentum)
+        opt = make_optimizer(params, c.optimizer, c.lr, c.momentum)
         ae.train()
 
         order = torch.randperm(n, generator=gen).to(dev)  # fixed batch order (see docstring)

@@ -67,6 +67,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from .base import ClusteringMethod
 from .registry import PROFILES, ConfigError, _apply, config_dir
 
 #: bump when the training code changes what a recipe produces (invalidates stored weights)
@@ -342,7 +343,8 @@ def _batches_forever(n: int, batch_size: int, gen):
         yield from minibatches(n, batch_size, gen, shuffle=True)
 
 
-def _optimizer(params, name: str, lr: float, momentum: float):
+def make_optimizer(params, name: str, lr: float, momentum: float):
+    """Adam(lr) or SGD(lr, momentum), by name."""
     import torch
 
     if name == "adam":
@@ -367,7 +369,7 @@ def _train_ae_mse(ae, critic, c: AEMSEConfig, X, image_shape, seed, device) -> l
 
     Xt = as_tensor(X, device)
     gen = generator(seed)
-    opt = _optimizer(ae.parameters(), c.optimizer, c.lr, c.momentum)
+    opt = make_optimizer(ae.parameters(), c.optimizer, c.lr, c.momentum)
     steps_per_epoch = -(-X.shape[0] // c.batch_size)
     total = c.epochs * steps_per_epoch
     if c.max_steps:
@@ -524,8 +526,6 @@ def pretrain_seeds(recipe: str, dataset: str, profile: str, seeds: list[int], *,
 
 
 # ----------------------------------------------------------------- methods built on a pretrained network
-
-from .base import ClusteringMethod  # noqa: E402  (light: no torch)
 
 
 class PretrainedAEMethod(ClusteringMethod):

@@ -213,3 +213,23 @@ def test_dag_has_one_pretraining_job_per_dataset_and_recipe(tmp_path):
         for method, recipe in (("ae_kmeans", "ae_mse"), ("dec", "ae_mse"), ("idec", "ae_mse"), ("dynae", "acai")):
             line = next(i for i in inputs if f"methods/{method}.yaml" in i and f"/{dataset}.json" in i)
             assert f"resources/pretrained/smoke/{dataset}/{recipe}/done.json" in line
+
+
+def test_cli_pretrain_writes_weights_beside_done_json(tmp_path, monkeypatch):
+    from clusterbench.cli import main
+    from clusterbench.io import read_json
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CLUSTERBENCH_PRETRAINED")
+    out = Path("resources/pretrained/smoke/rdc_four_curves/acai/done.json")
+    assert main(["pretrain", "--recipe", "acai", "--dataset", "rdc_four_curves", "--profile", "smoke",
+                 "--seed", "0-1", "--out", str(out)]) == 0
+    done = read_json(out)
+    assert done["status"] == "ok" and done["trained"] == [0, 1]
+    assert sorted(p.name for p in out.parent.glob("seed*.pt")) == ["seed0.pt", "seed1.pt"]
+    # the method finds them through the default root (resources/pretrained in the working directory)
+    data, _, result = _fit("dynae", dataset="rdc_four_curves")
+    assert result.labels.shape == (data.n_samples,)
+    assert main(["pretrain", "--recipe", "acai", "--dataset", "rdc_four_curves", "--profile", "smoke",
+                 "--seed", "0-1", "--out", str(out)]) == 0
+    assert read_json(out)["trained"] == []
