@@ -1,7 +1,10 @@
 # Shared state: the validated profile and the registries it expands over.
 import os
+from pathlib import Path as _Path
 
+from clusterbench.check import load_config as _load_regression
 from clusterbench.registry import ConfigError, load_profile, validate_names
+from clusterbench.registry import get_method as _get_method
 from clusterbench.report.tables import load_spec, spec_pairs, spec_profile
 
 PROFILE_NAME = config["profile"]
@@ -30,3 +33,23 @@ def table_runs(spec_path):
     pairs = spec_pairs(spec, DATASETS)
     pairs = [(d, m) for d, m in pairs if m in METHODS]  # --config methods=[...] restricts every table
     return [f"results/runs/{spec_profile(spec, PROFILE_NAME)}/{d}/{m}/summary.json" for d, m in pairs]
+
+
+def pretrain_input(wildcards):
+    """The done.json of the recipe a method's YAML names under `pretrain:`; nothing for other methods."""
+    recipe = _get_method(wildcards.method).pretrain
+    if not recipe:
+        return []
+    return f"resources/pretrained/{wildcards.profile}/{wildcards.dataset}/{recipe}/done.json"
+
+
+def regression_runs(path="config/regression.yaml"):
+    """The run summaries of the regression gate's cells (profile from config/regression.yaml)."""
+    gate = _load_regression(path)
+    profile = gate.get("profile", "paper")
+    pairs = dict.fromkeys((c["dataset"], c["method"]) for c in gate.get("gated") or [])
+    return [f"results/runs/{profile}/{d}/{m}/summary.json" for d, m in pairs]
+
+
+TABLE_SPECS = sorted(str(p) for p in _Path("config/tables").rglob("*.yaml"))
+TABLE_REPORTS = [s.replace("config/tables/", "reports/", 1)[: -len(".yaml")] + ".md" for s in TABLE_SPECS]

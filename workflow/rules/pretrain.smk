@@ -1,17 +1,6 @@
 # Shared autoencoder pretraining (clusterbench.pretrain): one job per (profile, dataset, recipe)
 # trains every seed of the profile in one process; every method whose YAML says
 # `pretrain: <recipe>` waits for it and loads resources/pretrained/{profile}/{dataset}/{recipe}/seed{S}.pt.
-from clusterbench.registry import get_method as _get_method
-
-
-def pretrain_input(wildcards):
-    """The done.json of the recipe a method's YAML names under `pretrain:`; nothing for other methods."""
-    recipe = _get_method(wildcards.method).pretrain
-    if not recipe:
-        return []
-    return f"resources/pretrained/{wildcards.profile}/{wildcards.dataset}/{recipe}/done.json"
-
-
 rule pretrain:
     """All seeds of one pretraining recipe on one dataset; weights beside done.json (reused when valid)."""
     input:
@@ -19,6 +8,8 @@ rule pretrain:
         recipe="config/pretrain/{recipe}.yaml",
     output:
         "resources/pretrained/{profile}/{dataset}/{recipe}/done.json",
+    conda:
+        "../../environment.yml"
     log:
         "logs/pretrain/{profile}/{dataset}/{recipe}.log",
     benchmark:

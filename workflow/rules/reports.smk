@@ -1,20 +1,3 @@
-from pathlib import Path as _Path
-
-from clusterbench.check import load_config as _load_regression
-
-
-def regression_runs(path="config/regression.yaml"):
-    """The run summaries of the regression gate's cells (profile from config/regression.yaml)."""
-    gate = _load_regression(path)
-    profile = gate.get("profile", "paper")
-    pairs = dict.fromkeys((c["dataset"], c["method"]) for c in gate.get("gated") or [])
-    return [f"results/runs/{profile}/{d}/{m}/summary.json" for d, m in pairs]
-
-
-TABLE_SPECS = sorted(str(p) for p in _Path("config/tables").rglob("*.yaml"))
-TABLE_REPORTS = [s.replace("config/tables/", "reports/", 1)[: -len(".yaml")] + ".md" for s in TABLE_SPECS]
-
-
 rule table1:
     """Dataset summary of the profile."""
     input:
