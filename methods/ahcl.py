@@ -43,7 +43,7 @@ Choices where the paper is silent, and deviations (also in config/methods/ahcl.y
   1/(2n) the contrastive term outweighs gamma * L_MSE by a factor n, so the
   decoder cannot act on Z at all. ``pair_mean: false`` gives the printed form.
 - Z is standardised per dimension with batch statistics (BatchNorm without
-  affine parameters; running statistics at evaluation) and scaled by
+  affine parameters; final Z standardised with the statistics of all samples) and scaled by
   1/sqrt(2k), so that the mean squared pair distance is 1 (``z_norm:
   batch``). The paper does not say how the scale of Z is fixed, and Eq. 15
   alone is bistable: its gradient in d, 2d(m-d)(m-2d)/(f+g), attracts pairs
@@ -306,12 +306,26 @@ class SiameseAE(nn.Module):
             self.encoder = MLPEncoder(shape[0], c.mlp_width, 3 * c.blocks_per_set, c.fc_hidden, c.z_dim, c.batchnorm)
             self.decoder = MLPDecoder(shape[0], c.mlp_width, c.z_dim)
 
-    def embed(self, x):
+    def raw(self, x):
+        """Encoder output before the normalisation of Z."""
         z = self.encoder(x)
-        z = F.relu(z) if self.relu_z else z
+        return F.relu(z) if self.relu_z else z
+
+    def embed(self, x):
+        z = self.raw(x)
         if self.z_norm == "batch":
             return self.z_bn(z) * self.z_scale
         return F.normalize(z, dim=1) if self.z_norm == "l2" else z
+
+    @torch.no_grad()
+    def embed_all(self, X: torch.Tensor, batch_size: int = 2048) -> torch.Tensor:
+        """Z of the whole data set; ``batch`` standardisation uses the statistics of all of X."""
+        self.eval()
+        if self.z_norm != "batch":
+            return predict_in_batches(self.embed, X, batch_size)
+        z = predict_in_batches(self.raw, X, batch_size)
+        z = (z - z.mean(dim=0)) / torch.sqrt(z.var(dim=0, unbiased=False) + self.z_bn.eps)
+        return z * self.z_scale
 
     def forward(self, x):
         z = self.embed(x)
@@ -390,8 +404,7 @@ class AHCL(ClusteringMethod):
 
     @staticmethod
     def _embed_all(model, X) -> np.ndarray:
-        model.eval()
-        return predict_in_batches(model.embed, X, 2048).cpu().numpy().astype(np.float32)
+        return model.embed_all(X).cpu().numpy().astype(np.float32)
 
     def cluster(self, Z: np.ndarray, n_clusters: int, seed: int) -> dict[str, np.ndarray]:
         """KM-Z, SC-Z and SC-Y (Table 3) on the final embedding Z (n, k)."""
