@@ -372,6 +372,7 @@ class AHCL(ClusteringMethod):
         n = min(c.batch_size, N)
         history, extras = [], {}
         step = 0
+        off = ~torch.eye(n, dtype=torch.bool, device=dev)              # pairs i != j (diagnostics)
         for epoch in range(1, c.epochs + 1):
             model.train()
             sums = np.zeros(5)
@@ -379,20 +380,21 @@ class AHCL(ClusteringMethod):
                 idx = torch.randperm(N, generator=gen)[:n].to(dev)     # 2,000 random samples
                 Xb = X[idx]
                 Zb, Xb_hat = model(Xb)                                 # Siamese: shared encoder
-                l_ahcl, y = ahcl_loss(Zb, c.margin, c.pair_mean)                  # Eq. 12-15
+                l_ahcl, y = ahcl_loss(Zb, c.margin, c.pair_mean)       # Eq. 12-15, y detached
                 l_mse = mse_loss(Xb, Xb_hat)                           # Eq. 16
                 loss = l_ahcl + gamma * l_mse if c.features == "ahcl" else l_mse   # Eq. 17
+                step += 1
+                value = check_finite(loss.detach(), "AHCL objective", step)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
-                step += 1
-                off = ~torch.eye(n, dtype=torch.bool, device=dev)
-                sums += [check_finite(loss.detach(), "AHCL loss", step), float(l_ahcl.detach()), float(l_mse.detach()),
-                         float(y[off].mean()), float((y[off] > 0).float().mean())]
-            sched.step()
+                y_off = y[off]
+                sums += [value, float(l_ahcl.detach()), float(l_mse.detach()),
+                         float(y_off.mean()), float((y_off > 0).float().mean())]
             mean = sums / c.iterations
             history.append({"epoch": epoch, "objective": mean[0], "loss_ahcl": mean[1], "loss_mse": mean[2],
                             "y_mean": mean[3], "y_positive_frac": mean[4], "lr": opt.param_groups[0]["lr"]})
+            sched.step()
             if epoch in set(c.snapshot_epochs):
                 extras[f"z_epoch{epoch}"] = self._embed_all(model, X)
         Z = self._embed_all(model, X)
