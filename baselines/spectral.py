@@ -50,7 +50,10 @@ def ncut_embedding(W: sp.csr_matrix, n_clusters: int, seed: int) -> np.ndarray:
     d_inv_sqrt = sp.diags(1.0 / np.sqrt(degree))
     M = d_inv_sqrt @ W @ d_inv_sqrt
     v0 = np.random.default_rng(seed).standard_normal(W.shape[0])
-    _, U = eigsh(M, k=n_clusters, which="LA", v0=v0, tol=1e-8)
+    # a graph with several components has eigenvalue 1 with multiplicity: a wide Lanczos basis
+    # and a tight tolerance keep ARPACK from missing copies of it
+    ncv = min(W.shape[0] - 1, max(4 * n_clusters + 1, 40))
+    _, U = eigsh(M, k=n_clusters, which="LA", v0=v0, tol=1e-10, ncv=ncv)
     return (d_inv_sqrt @ U).astype(np.float32)
 
 

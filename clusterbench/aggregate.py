@@ -1,4 +1,8 @@
-"""Records → one tidy table: one row per (profile, dataset, method, seed)."""
+"""Records → one tidy table: one row per (profile, dataset, method, seed).
+
+Besides the fixed COLUMNS, each scalar a method reported in ``record["diagnostics"]``
+(e.g. NMCE's z-sim cosine similarities) becomes a column of its own name.
+"""
 
 from __future__ import annotations
 
@@ -22,9 +26,11 @@ def records_to_frame(records: list[dict]) -> pd.DataFrame:
         row = {c: r.get(c) for c in ("profile", "dataset", "method", "seed", "status", "reason", "wall_s",
                                       "cpu_s", "peak_rss_mb", "peak_gpu_mb", "config_hash", "device")}
         row.update(r.get("metrics") or {})
+        row.update({k: v for k, v in (r.get("diagnostics") or {}).items() if k not in COLUMNS})
         row["git_revision"] = (r.get("provenance") or {}).get("git_revision")
         rows.append(row)
-    frame = pd.DataFrame(rows, columns=COLUMNS)
+    extra = sorted({k for row in rows for k in row} - set(COLUMNS))
+    frame = pd.DataFrame(rows, columns=COLUMNS + extra)
     return frame.sort_values(["dataset", "method", "seed"], kind="stable").reset_index(drop=True)
 
 

@@ -50,3 +50,16 @@ def test_knn_excludes_self():
     d, i = knn(X, 1)
     assert i[0, 0] == 1 and i[1, 0] == 0 and set(i[2:, 0]) == {2, 3}
     assert d[2, 0] == 0.0
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_ncut_embedding_separates_disconnected_components(seed):
+    """Eigenvalue 1 repeated once per component: every copy must be found, for every start vector."""
+    from baselines.spectral import knn_affinity, ncut_embedding
+    from clusterbench.cluster import kmeans
+
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.standard_normal((100, 3)) * 0.1 + 10 * i for i in range(4)]).astype(np.float32)
+    y = np.repeat(np.arange(4), 100)
+    labels, _ = kmeans(ncut_embedding(knn_affinity(X, 10), 4, seed), 4, seed=0)
+    assert cluster_acc(y, labels) == 1.0

@@ -67,3 +67,12 @@ def test_unavailable_dataset_gives_unavailable_records(tmp_path, monkeypatch):
     with pytest.raises(DatasetUnavailable):
         run_seeds("kmeans", "umist", [2], profile="paper", out=tmp_path, strict=True, log=lambda m: None,
                   mirror=str(tmp_path / "empty-mirror"))
+
+
+def test_aggregate_keeps_method_diagnostics(tmp_path):
+    from clusterbench.aggregate import records_to_frame
+
+    base = {"profile": "quick", "dataset": "digits", "method": "m", "status": "ok", "metrics": {"acc": 0.5}}
+    frame = records_to_frame([{**base, "seed": 0, "diagnostics": {"zsim_within": 0.9}}, {**base, "seed": 1}])
+    assert list(frame["acc"]) == [0.5, 0.5]
+    assert frame["zsim_within"].iloc[0] == 0.9 and np.isnan(frame["zsim_within"].iloc[1])
