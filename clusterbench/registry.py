@@ -58,6 +58,7 @@ class MethodEntry:
     profiles: dict = field(default_factory=dict)
     notes: str = ""
     pretrain: str | None = None  # shared pretraining recipe whose weights the method reuses
+    order: int = 100             # row position in reports (then by name)
     path: Path | None = None
 
     def load_class(self):
@@ -66,7 +67,7 @@ class MethodEntry:
         return getattr(module, class_name)
 
 
-_ENTRY_KEYS = {"display", "implementation", "kind", "paper", "params", "datasets", "profiles", "notes", "pretrain"}
+_ENTRY_KEYS = {"display", "implementation", "kind", "paper", "params", "datasets", "profiles", "notes", "pretrain", "order"}
 
 
 def _read_entry(path: Path) -> MethodEntry:
@@ -88,15 +89,16 @@ def _read_entry(path: Path) -> MethodEntry:
     return MethodEntry(
         name=path.stem, display=raw["display"], implementation=raw["implementation"], kind=raw["kind"],
         paper=raw.get("paper", ""), params=raw.get("params") or {}, datasets=raw.get("datasets") or {},
-        profiles=raw.get("profiles") or {}, notes=raw.get("notes", ""), pretrain=raw.get("pretrain"), path=path)
+        profiles=raw.get("profiles") or {}, notes=raw.get("notes", ""), pretrain=raw.get("pretrain"),
+        order=int(raw.get("order", 100)), path=path)
 
 
 @lru_cache(maxsize=8)
 def _methods(directory: str) -> dict[str, MethodEntry]:
     folder = Path(directory) / "methods"
     entries = [_read_entry(p) for p in sorted(folder.glob("*.yaml"))]
-    # baselines first, then the paper methods, each alphabetically by file
-    entries.sort(key=lambda e: (e.kind != "baseline", e.name))
+    # baselines first, then the paper methods; within each by `order`, then by name
+    entries.sort(key=lambda e: (e.kind != "baseline", e.order, e.name))
     return {e.name: e for e in entries}
 
 
