@@ -32,11 +32,11 @@ class AEKMeans(PretrainedAEMethod):
     pretrain = "ae_mse"
 
     def fit_predict(self, data, n_clusters, *, seed, device="cpu"):
-        from clusterbench.training import as_tensor, predict_in_batches
+        from clusterbench.training import predict_in_batches
 
         c = self.config
         bundle = self.pretrained(data, seed, device)
-        X = as_tensor(bundle.inputs(data), next(bundle.ae.parameters()).device)
+        X = bundle.input_tensor(data)
         Z = predict_in_batches(bundle.ae.encoder, X).cpu().numpy()  # (N, 10) embedding f(X)
         labels, centres = kmeans(Z, n_clusters, n_init=c.n_init, max_iter=c.max_iter, seed=seed,
                                  backend=c.backend)

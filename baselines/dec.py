@@ -65,13 +65,13 @@ class DEC(PretrainedAEMethod):
 
         from clusterbench.dec_loss import kl_divergence, soft_assignment, target_distribution
         from clusterbench.pretrain import make_optimizer
-        from clusterbench.training import as_tensor, check_finite, generator, predict_in_batches
+        from clusterbench.training import check_finite, generator, predict_in_batches
 
         c = self.config
         bundle = self.pretrained(data, seed, device)
         ae = bundle.ae
-        dev = next(ae.parameters()).device
-        X = as_tensor(bundle.inputs(data), dev)
+        X = bundle.input_tensor(data)
+        dev = X.device
         n = X.shape[0]
         gen = generator(seed)
 

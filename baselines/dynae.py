@@ -33,7 +33,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 
 from clusterbench.base import Result
 from clusterbench.cluster import kmeans
@@ -89,13 +88,13 @@ class DynAE(PretrainedAEMethod):
 
         from clusterbench.dec_loss import soft_assignment
         from clusterbench.pretrain import shift_rotate_flat
-        from clusterbench.training import as_tensor, check_finite, generator, predict_in_batches
+        from clusterbench.training import check_finite, generator, predict_in_batches
 
         c = self.config
         bundle = self.pretrained(data, seed, device)
         ae = bundle.ae
-        dev = next(ae.parameters()).device
-        X = as_tensor(bundle.inputs(data), dev)
+        X = bundle.input_tensor(data)
+        dev = X.device
         n, K = X.shape[0], n_clusters
         image_shape = data.X.shape[1:] if (data.X.ndim == 4 and c.augment) else None  # (C, H, W) images only
         gen = generator(seed)

@@ -232,7 +232,14 @@ class Pretrained:
     seconds: float = 0.0          # wall time of the training that produced it
 
     def inputs(self, data) -> np.ndarray:
+        """The recipe's input matrix (N, d) for ``data``."""
         return recipe_inputs(data, self.config)
+
+    def input_tensor(self, data):
+        """:meth:`inputs` as a float32 tensor on the autoencoder's device."""
+        from .training import as_tensor
+
+        return as_tensor(self.inputs(data), next(self.ae.parameters()).device)
 
     def info(self) -> dict:
         """What a run record keeps about the pretraining it used."""
