@@ -61,6 +61,11 @@ class DEC(PretrainedAEMethod):
         return kl, {"loss_kl": kl.detach()}
 
     def fit_predict(self, data, n_clusters, *, seed, device="cpu"):
+        bundle = self.pretrained(data, seed, device)          # step 1: shared pretraining
+        return self.cluster(bundle.ae, bundle.input_tensor(data), n_clusters, seed=seed)
+
+    def cluster(self, ae, X, n_clusters: int, *, seed: int) -> Result:
+        """DEC's clustering phase on any autoencoder with ``encoder``/``decoder``; X: (N, d) tensor."""
         import torch
 
         from clusterbench.dec_loss import kl_divergence, soft_assignment, target_distribution
@@ -68,9 +73,6 @@ class DEC(PretrainedAEMethod):
         from clusterbench.training import check_finite, generator, predict_in_batches
 
         c = self.config
-        bundle = self.pretrained(data, seed, device)
-        ae = bundle.ae
-        X = bundle.input_tensor(data)
         dev = X.device
         n = X.shape[0]
         gen = generator(seed)

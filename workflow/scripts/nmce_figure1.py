@@ -47,6 +47,7 @@ def main(argv=None) -> None:
     import matplotlib.pyplot as plt
 
     from clusterbench.data import load_dataset
+    from clusterbench.io import atomic_path
     from clusterbench.registry import methods
 
     X = load_dataset(DATASET).X
@@ -68,8 +69,8 @@ def main(argv=None) -> None:
     fig.suptitle(f"Double spiral, profile {args.profile}, seed {args.seed}")
     fig.tight_layout()
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=120)
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp, dpi=120, format=out.suffix.lstrip(".") or "png")
     print(f"wrote {out}")
 
 

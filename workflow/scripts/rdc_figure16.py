@@ -14,8 +14,8 @@ Two steps, so that the figures are drawn from recorded embeddings:
 - ``plot``: reads that .npz and draws figure2.png and figure16.png.
 
 Choices where the paper is silent: encoder 2-32-2 and decoder 2-32-2, all
-linear (no activation); pretraining Adam(1e-3), batch 256, MSE. DEC as its
-authors run it (XifengGuo/DEC-keras; reference/autoencoder-family.md §1):
+linear (no activation); pretraining Adam(1e-3), batch 256, MSE. DEC (baselines.dec.DEC.cluster) as
+its authors run it (XifengGuo/DEC-keras; reference/autoencoder-family.md §1):
 KMeans(n_init 20) centres on the pretrained codes, Student-t q (α = 1), target
 P refreshed every ``dec_update_interval`` steps on the full data, KL(P‖Q),
 SGD(0.01, momentum 0.9), batch 256, stop when < 0.1 % of the labels change
@@ -75,55 +75,14 @@ def pretrain(ae, X, epochs: int, seed: int, batch_size: int = 256, lr: float = 1
     return history
 
 
-def dec_finetune(encoder, X, n_clusters: int, seed: int, *, update_interval: int, max_iter: int, tol: float = 0.001,
-                 batch_size: int = 256, lr: float = 0.01, momentum: float = 0.9):
-    """DEC's clustering phase (Xie et al. 2016, Eq. 1-3) on ``encoder``; returns (Z, labels, history)."""
-    import torch
-
-    from clusterbench.cluster import kmeans
-    from clusterbench.dec_loss import kl_divergence, soft_assignment, target_distribution
-    from clusterbench.training import as_tensor, check_finite, generator, minibatches, predict_in_batches
-
-    Xt = as_tensor(X, torch.device("cpu"))
-    Z = predict_in_batches(encoder, Xt)
-    _, centres = kmeans(Z.numpy(), n_clusters, n_init=20, seed=seed)
-    mu = torch.nn.Parameter(torch.as_tensor(centres))
-    opt = torch.optim.SGD(list(encoder.parameters()) + [mu], lr=lr, momentum=momentum)
-    gen = generator(seed)
-    history, previous, step = [], None, 0
-    batches = iter(())
-    while True:
-        with torch.no_grad():
-            q = soft_assignment(predict_in_batches(encoder, Xt), mu)
-        labels = q.argmax(1).numpy()
-        changed = float((labels != previous).mean()) if previous is not None else 1.0
-        history.append({"step": step, "label_change": changed})
-        if (previous is not None and changed < tol) or step >= max_iter:
-            break
-        previous = labels
-        p = target_distribution(q)                                  # Eq. 3 on the full data
-        for _ in range(update_interval):
-            idx = next(batches, None)
-            if idx is None:
-                batches = minibatches(X.shape[0], batch_size, gen)
-                idx = next(batches)
-            loss = kl_divergence(p[idx], soft_assignment(encoder(Xt[idx]), mu))   # Eq. 2
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            step += 1
-        history[-1]["loss_kl"] = check_finite(loss.detach(), "DEC loss", step)
-    with torch.no_grad():
-        Z = predict_in_batches(encoder, Xt).numpy()
-    return Z, labels, history
-
-
 def record(args) -> None:
     import torch
 
+    from baselines.dec import DEC, DECConfig
     from clusterbench.base import seed_everything
     from clusterbench.cluster import kmeans
     from clusterbench.data import load_dataset
+    from clusterbench.io import atomic_path, write_text
     from clusterbench.metrics import evaluate
     from clusterbench.registry import resolve_config
 
@@ -136,27 +95,28 @@ def record(args) -> None:
         Z0 = ae.encoder(torch.as_tensor(X)).numpy()
     labels_pre, _ = kmeans(Z0, K, n_init=20, seed=args.seed)
 
-    ae_dec = copy.deepcopy(ae)
-    Z_dec, labels_dec, dec_history = dec_finetune(ae_dec.encoder, X, K, args.seed,
-                                                  update_interval=args.dec_update_interval, max_iter=args.dec_max_iter)
+    dec_cfg = DECConfig(update_interval=args.dec_update_interval, max_iter=args.dec_max_iter)
+    seed_everything(args.seed)
+    dec_result = DEC(dec_cfg).cluster(copy.deepcopy(ae), torch.as_tensor(X), K, seed=args.seed)
+    Z_dec, labels_dec, dec_history = dec_result.embedding, dec_result.labels, dec_result.history
     cls, cfg = resolve_config("rdc", "rdc_four_curves", "paper")
     seed_everything(args.seed)
     result = cls(cfg).fit_phase2(copy.deepcopy(ae), X, K, seed=args.seed)
     Z_rdc, labels_rdc = result.embedding, result.labels
 
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(out, X=X, y=y, Z_pretrained=Z0, Z_dec=Z_dec, Z_rdc=Z_rdc, labels_pretrained=labels_pre,
-                        labels_dec=labels_dec, labels_rdc=labels_rdc)
+    with atomic_path(out) as tmp, open(tmp, "wb") as f:
+        np.savez_compressed(f, X=X, y=y, Z_pretrained=Z0, Z_dec=Z_dec, Z_rdc=Z_rdc, labels_pretrained=labels_pre,
+                            labels_dec=labels_dec, labels_rdc=labels_rdc)
     meta = {"dataset": "rdc_four_curves", "seed": args.seed, "hidden": args.hidden, "pretrain_epochs": args.epochs,
             "dec": {"update_interval": args.dec_update_interval, "max_iter": args.dec_max_iter,
-                    "steps": dec_history[-1]["step"]},
+                    "steps": dec_history[-1]["iter"]},
             "rdc_config": {k: getattr(cfg, k) for k in ("M", "alpha", "beta", "lr", "update_interval", "patience")},
             "rdc_steps": int(result.extras["iterations"]), "rdc_tau": [h["tau"] for h in result.history],
             "acc": {"pretrained+kmeans": evaluate(y, labels_pre)["acc"], "dec": evaluate(y, labels_dec)["acc"],
                     "rdc": evaluate(y, labels_rdc)["acc"]},
             "history": {"pretrain": pre_history[-1], "dec": dec_history, "rdc": result.history}}
-    out.with_suffix(".json").write_text(json.dumps(meta, indent=1, default=float))
+    write_text(out.with_suffix(".json"), json.dumps(meta, indent=1, default=float))
     print(json.dumps({k: meta[k] for k in ("acc", "rdc_steps", "dec")}, default=float))
 
 
@@ -165,6 +125,8 @@ def plot(args) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from clusterbench.io import atomic_path
 
     rec = np.load(args.embeddings)
     meta_path = Path(args.embeddings).with_suffix(".json")
@@ -185,8 +147,8 @@ def plot(args) -> None:
         draw(axes[1], rec[key], f"after fine-tuning ({display} ACC {acc.get(name, float('nan')):.3f})")
         fig.suptitle(f"{figure} - four curved clusters, linear AE to 2-D (colour: true cluster)", fontsize=10)
         fig.tight_layout()
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=120)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=120, format=Path(path).suffix.lstrip(".") or "png")
         plt.close(fig)
 
 
