@@ -31,6 +31,34 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+class _ELUFunction(torch.autograd.Function):
+    """ELU(x) = x (x > 0), exp(x) − 1 (x ≤ 0), written with exp instead of expm1.
+
+    Same function as ``F.elu`` (α = 1) to float32 rounding (|Δ| ≤ 6e-8); float32
+    ``expm1`` is not vectorised in the CPU build used here (≈ 9 ns per element, 5 ms
+    per 4000 × 128 batch, 40% of an NMCE synthetic step), exp is. The backward uses
+    the saved output: dELU/dx = 1 (x > 0), ELU(x) + 1 = exp(x) (x ≤ 0).
+    """
+
+    @staticmethod
+    def forward(ctx, x):
+        out = torch.exp(x.clamp(max=0)).sub_(1).add_(x.clamp(min=0))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * out.clamp(max=0).add_(1)
+
+
+class ELU(nn.Module):
+    """nn.ELU() (α = 1) through :class:`_ELUFunction`."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return _ELUFunction.apply(x)
+
+
 class MLP(nn.Module):
     """depth × [Linear(width), ELU] on x.flatten(1); out_dim = width."""
 
@@ -38,7 +66,7 @@ class MLP(nn.Module):
         super().__init__()
         layers, d = [], in_dim
         for _ in range(depth):
-            layers += [nn.Linear(d, width), nn.ELU()]
+            layers += [nn.Linear(d, width), ELU()]
             d = width
         self.net = nn.Sequential(*layers)
         self.out_dim = width

@@ -173,3 +173,16 @@ def test_runner_records_zsim_diagnostics(tmp_path):
     assert records[0]["status"] == "ok"
     diagnostics = records[0]["diagnostics"]
     assert "zsim_true_cluster" in diagnostics and 0.0 <= diagnostics["zsim_true_cluster"] <= 1.0
+
+
+def test_mlp_elu_matches_torch_elu():
+    """The exp-based ELU of the MLP backbone equals F.elu (values and gradients) to float32 rounding."""
+    from clusterbench.backbones import ELU
+
+    x = torch.linspace(-30, 30, 2001).reshape(-1, 3).requires_grad_()
+    x_ref = x.detach().clone().requires_grad_()
+    y, y_ref = ELU()(x), torch.nn.functional.elu(x_ref)
+    assert torch.allclose(y, y_ref, atol=1e-6, rtol=1e-6)
+    (y * torch.cos(x)).sum().backward()
+    (y_ref * torch.cos(x_ref)).sum().backward()
+    assert torch.allclose(x.grad, x_ref.grad, atol=1e-6, rtol=1e-6)
