@@ -17,7 +17,9 @@ include: "workflow/rules/pretrain.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/reports.smk"
+include: "workflow/rules/figures_ahcl.smk"
 include: "workflow/rules/figures_rdc.smk"
+include: "workflow/rules/figures_nmce.smk"
 
 
 rule all:

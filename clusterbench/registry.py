@@ -9,6 +9,12 @@ Each ``config/methods/{name}.yaml`` registers one method::
     params: {}                            # overrides of the Config defaults, every dataset
     datasets: {usps: {...}}               # per-dataset values (e.g. R-DC's alpha/beta)
     profiles: {smoke: {...}, quick: {...}, paper: {...}}   # per-profile budgets
+    only_datasets: [coil20, ...]          # optional: the method runs on these datasets only
+
+Without ``only_datasets`` a method runs on every dataset of a profile; with it,
+the DAG, the aggregate and the reports skip the other datasets and
+:func:`resolve_config` refuses them (a method whose paper covers only some
+datasets, e.g. NMCE, is not run on the rest).
 
 The resolved configuration is ``Config()`` ← params ← datasets[dataset] ←
 profiles[profile]; an unknown key anywhere is an error naming it. Reading the
@@ -57,8 +63,13 @@ class MethodEntry:
     profiles: dict = field(default_factory=dict)
     notes: str = ""
     pretrain: str | None = None  # shared pretraining recipe whose weights the method reuses
+    only_datasets: tuple[str, ...] | None = None  # None: every dataset
     order: int = 100             # row position in reports (then by name)
     path: Path | None = None
+
+    def applies_to(self, dataset: str) -> bool:
+        """Whether the method runs on ``dataset``: any dataset unless ``only_datasets`` lists some."""
+        return self.only_datasets is None or dataset in self.only_datasets
 
     def load_class(self):
         module_name, _, class_name = self.implementation.partition(":")
@@ -66,7 +77,8 @@ class MethodEntry:
         return getattr(module, class_name)
 
 
-_ENTRY_KEYS = {"display", "implementation", "kind", "paper", "params", "datasets", "profiles", "notes", "pretrain", "order"}
+_ENTRY_KEYS = {"display", "implementation", "kind", "paper", "params", "datasets", "profiles", "notes", "pretrain", "order",
+               "only_datasets"}
 
 
 def _read_entry(path: Path) -> MethodEntry:
@@ -85,11 +97,30 @@ def _read_entry(path: Path) -> MethodEntry:
     bad_profiles = set(raw.get("profiles") or {}) - set(PROFILES)
     if bad_profiles:
         raise ConfigError(f"{path}: unknown profile(s) {sorted(bad_profiles)}; known: {list(PROFILES)}")
+    only = _only_datasets(path, raw)
     return MethodEntry(
         name=path.stem, display=raw["display"], implementation=raw["implementation"], kind=raw["kind"],
         paper=raw.get("paper", ""), params=raw.get("params") or {}, datasets=raw.get("datasets") or {},
         profiles=raw.get("profiles") or {}, notes=raw.get("notes", ""), pretrain=raw.get("pretrain"),
-        order=int(raw.get("order", 100)), path=path)
+        order=int(raw.get("order", 100)), only_datasets=only, path=path)
+
+
+def _only_datasets(path: Path, raw: dict) -> tuple[str, ...] | None:
+    """``only_datasets`` validated: known dataset names, and every ``datasets:`` key among them."""
+    only = raw.get("only_datasets")
+    if only is None:
+        return None
+    if not (isinstance(only, list) and only and all(isinstance(d, str) for d in only)):
+        raise ConfigError(f"{path}: only_datasets must be a non-empty list of dataset names")
+    from .data import DATASETS
+
+    unknown = [d for d in only if d not in DATASETS]
+    if unknown:
+        raise ConfigError(f"{path}: only_datasets names unknown dataset(s) {unknown}")
+    outside = [d for d in (raw.get("datasets") or {}) if d not in only]
+    if outside:
+        raise ConfigError(f"{path}: datasets {outside} have values but are not in only_datasets")
+    return tuple(only)
 
 
 @lru_cache(maxsize=8)
@@ -127,6 +158,9 @@ def resolve_config(name: str, dataset: str, profile: str, extra: dict | None = N
     if profile not in PROFILES:
         raise ConfigError(f"unknown profile {profile!r}; known: {list(PROFILES)}")
     entry = get_method(name)
+    if not entry.applies_to(dataset):
+        raise ConfigError(f"method {name!r} does not run on {dataset!r}: {entry.path} limits it to "
+                          f"only_datasets {list(entry.only_datasets)}")
     cls = entry.load_class()
     config = cls.Config()
     config = _apply(config, entry.params, f"{entry.path} params")
@@ -137,6 +171,11 @@ def resolve_config(name: str, dataset: str, profile: str, extra: dict | None = N
     if extra:
         config = _apply(config, extra, "command-line overrides")
     return cls, config
+
+
+def applicable(method: str, dataset: str) -> bool:
+    """Whether ``method`` runs on ``dataset`` (its entry's ``only_datasets``)."""
+    return get_method(method).applies_to(dataset)
 
 
 def config_hash(config) -> str:

@@ -219,7 +219,8 @@ def spec_pairs(spec: dict, profile_datasets: list[str]) -> list[tuple[str, str]]
         for column in _columns(spec, profile_datasets):
             c = _coords(row, column)
             if (c["method"] in registered and c["dataset"] in DATASETS and c["metric"]
-                    and c["metric"].get("key") and (c["dataset"], c["method"]) not in pairs):
+                    and c["metric"].get("key") and registered[c["method"]].applies_to(c["dataset"])
+                    and (c["dataset"], c["method"]) not in pairs):
                 pairs.append((c["dataset"], c["method"]))
     return pairs
 
@@ -293,6 +294,8 @@ def build_cells(spec, runs, published, profile_datasets):
                     reason = "method not implemented"
                 elif c["dataset"] not in DATASETS:
                     reason = "dataset not in the suite"
+                elif not registered[method].applies_to(c["dataset"]):
+                    reason = "not one of the method's datasets"
                 elif not metric.get("key"):
                     reason = "metric not computed by the suite"
                 cell = None if reason else _reproduced(runs, method, c["dataset"], metric, factor, digits)

@@ -1,0 +1,50 @@
+# NMCE figures (Li et al. 2022): drawn from recorded run labels, never recomputed by the plot.
+# Figure 1 uses the paper profile (NMCE: Table B.1 "Double Spiral", 30,000 full-batch steps) whatever
+# profile the DAG runs, as the paper tables do; one seed (0), the paper shows one run.
+NMCE_FIGURE1_METHODS = ["kmeans", "dec", "nmce"]
+
+
+rule nmce_figure1_record:
+    """Seed 0 of one Figure 1 panel: {method} on the double spiral (DEC pretrains its own seed-0 autoencoder)."""
+    input:
+        dataset="resources/datasets/nmce_double_spiral.json",
+        method="config/methods/{method}.yaml",
+    output:
+        "results/runs/paper/nmce_double_spiral/{method}/seed0/record.json",
+    conda:
+        "../../environment.yml"
+    log:
+        "logs/figures/nmce_figure1_{method}.log",
+    benchmark:
+        "benchmarks/figures/nmce_figure1_{method}.tsv"
+    params:
+        device=DEVICE,
+    wildcard_constraints:
+        method="|".join(NMCE_FIGURE1_METHODS),
+    threads: 1
+    shell:
+        "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} CLUSTERBENCH_PRETRAINED=resources/pretrained "
+        "clusterbench run --method {wildcards.method} --dataset nmce_double_spiral --profile paper --seed 0 "
+        "--out results/runs --device {params.device} > {log} 2>&1"
+
+
+rule nmce_figure1:
+    """NMCE Figure 1: the double spiral clustered by k-means, DEC and NMCE (recorded labels, seed 0)."""
+    input:
+        expand(
+            "results/runs/paper/nmce_double_spiral/{method}/seed0/record.json",
+            method=NMCE_FIGURE1_METHODS,
+        ),
+    output:
+        "reports/nmce/figure1.png",
+    conda:
+        "../../environment.yml"
+    log:
+        "logs/figures/nmce_figure1.log",
+    benchmark:
+        "benchmarks/figures/nmce_figure1.tsv"
+    params:
+        methods=",".join(NMCE_FIGURE1_METHODS),
+    shell:
+        "python workflow/scripts/nmce_figure1.py --runs results/runs --profile paper --seed 0 "
+        "--methods {params.methods} --out {output} > {log} 2>&1"
