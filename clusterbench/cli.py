@@ -110,10 +110,10 @@ def cmd_render(args) -> int:
 
     from .io import write_text
     from .registry import load_profile
-    from .report.tables import load_spec, render
+    from .report.tables import load_spec, render, spec_profile
 
     spec = load_spec(Path(args.spec))
-    args.profile = spec.get("profile") or args.profile  # paper tables name their profile
+    args.profile = spec_profile(spec, args.profile, args.table_profile)  # paper tables name their profile
     profile = load_profile(args.profile)
     datasets = args.datasets or profile["datasets"]
     if args.runs:
@@ -217,7 +217,7 @@ def cmd_index(args) -> int:
 
     datasets = args.datasets or load_profile(args.profile)["datasets"]
     md = render_index(Path(args.tables), Path(args.runs_root), Path(args.out).parent, args.profile, datasets,
-                      _published())
+                      _published(), table_profile=args.table_profile)
     write_text(args.out, md)
     print(f"wrote {args.out}")
     return 0
@@ -265,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs-root", default="results/runs")
     p.add_argument("--datasets", nargs="*", help="the datasets of 'datasets: profile' (default: the profile's)")
     p.add_argument("--profile", required=True)
+    p.add_argument("--table-profile", help="show this profile's runs even where the spec names its own")
     p.add_argument("--out", required=True, help="markdown path; the .tex is written beside it")
     p.set_defaults(func=cmd_render)
 
@@ -300,6 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("index", help="reports/index.md: every table report with its status")
     p.add_argument("--profile", default="quick", help="profile of specs without their own")
+    p.add_argument("--table-profile", help="profile of every spec, overriding the specs' own")
     p.add_argument("--tables", default="config/tables")
     p.add_argument("--runs-root", default="results/runs")
     p.add_argument("--datasets", nargs="*", help="the datasets of 'datasets: profile' (default: the profile's)")

@@ -36,7 +36,7 @@ import yaml
 
 from . import PROJECT_ROOT
 
-PROFILES = ("smoke", "quick", "paper")
+PROFILES = ("smoke", "quick", "cpu", "paper")
 
 
 class ConfigError(ValueError):

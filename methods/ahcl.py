@@ -44,20 +44,21 @@ Choices where the paper is silent, and deviations (also in config/methods/ahcl.y
   decoder cannot act on Z at all. ``pair_mean: false`` gives the printed form.
 - Z is standardised per dimension with batch statistics (BatchNorm without
   affine parameters; final Z standardised with the statistics of all samples) and scaled by
-  1/sqrt(2k), so that the mean squared pair distance is 1 (``z_norm:
-  batch``). The paper does not say how the scale of Z is fixed, and Eq. 15
-  alone is bistable: its gradient in d, 2d(m-d)(m-2d)/(f+g), attracts pairs
-  closer than m/2 and repels pairs between m/2 and m, and both trivial
-  minimisers (every pair at d = 0, or every pair beyond m) are reachable by
-  a change of scale. Observed while developing (loss and Y diagnostics):
-  unnormalised Z (``z_norm: none``) grew to pair distances ~40 and the AHCL
-  term never engaged (all y = 0); L2-normalised Z (``z_norm: l2``) went to
-  one trivial state or the other depending on the initial spread: collapse
-  to a point (all y = 1, Y the complete graph) on digits without BatchNorm
-  in the blocks and on COIL20 with it, every pair beyond m (Y nearly the
-  identity) on digits with BatchNorm in the blocks. A fixed second moment
-  leaves Eq. 15 only the non-trivial way down: tight groups, far apart; and
-  Algorithm 2's m in (0, 1] reads against a unit RMS pair distance.
+  z_rms / sqrt(2k), so that the root-mean-square pair distance is z_rms, by
+  default the margin m (``z_norm: batch``, ``z_rms``). The paper does not say how the scale of
+  Z is fixed, and Eq. 15 alone is bistable: its gradient in d, 2d(m-d)(m-2d)/(f+g), attracts
+  pairs closer than m/2 and repels pairs between m/2 and m, and both trivial minimisers (every
+  pair at d = 0, or every pair beyond m) are reachable by a change of scale. Observed while
+  developing (loss and Y diagnostics): unnormalised Z (``z_norm: none``) grew to pair
+  distances ~40 and the AHCL term never engaged (all y = 0); L2-normalised Z (``z_norm: l2``)
+  went to one trivial state or the other depending on the initial spread. A fixed second moment
+  leaves Eq. 15 only the non-trivial way down: tight groups, far apart. Its value sets how many
+  pairs start inside m/2: on scikit-learn digits (a suite-only development set, never one of
+  AHCL's datasets), RMS 0.67-0.8 x m collapsed most pairs together (y mean 0.4-0.7, SC-Y
+  21-41 % ACC), RMS 1.07-1.33 x m fragmented the classes into far-apart groups (y mean
+  0.001-0.01, SC-Y 10-74 %), RMS 0.93 x m gave SC-Y 77-80 % and RMS = m 83-91 % (2 seeds
+  each). The ratio, not the absolute scale, matters (Eq. 15 is homogeneous in (d, m)), so
+  z_rms = m on every dataset; nothing was tuned on AHCL's datasets.
 - No BatchNorm inside the encoder (the paper names none; ``batchnorm``).
   Development used scikit-learn digits (labels looked at there only, never
   on AHCL's datasets) to compare these variants.
@@ -97,6 +98,7 @@ from torch.nn import functional as F
 from baselines.spectral import knn_affinity, ncut_embedding
 from clusterbench.base import ClusteringMethod, DivergenceError, Result
 from clusterbench.cluster import kmeans
+from clusterbench.metrics import cluster_acc, nmi
 from clusterbench.training import as_tensor, check_finite, generator, predict_in_batches, resolve_device
 
 
@@ -119,11 +121,13 @@ class AHCLConfig:
     blocks_per_set: int = 1           # residual blocks per set
     batchnorm: bool = False           # BatchNorm in the residual blocks (the paper names none)
     mlp_width: int = 256              # width of the MLP variant (vector data)
-    z_norm: str = "batch"             # batch: standardise Z (RMS pair distance 1) | l2 | none
+    z_norm: str = "batch"             # batch: standardise Z (RMS pair distance z_rms) | l2 | none
+    z_rms: float | None = None        # RMS pair distance of the standardised Z; None: the margin m
     z_activation: str = "linear"      # linear | relu: activation of the second FC layer
     sc_neighbors: int = 10            # k of the k-NN graph of SC-Z
     n_init: int = 10                  # k-means restarts (KM-Z and on spectral embeddings)
-    snapshot_epochs: list = field(default_factory=list)  # epochs whose full Z is kept (Figures 2-3)
+    snapshot_epochs: list = field(default_factory=list)  # epochs whose full Z is kept (Figures 2-3) ...
+    snapshot_seeds: list = field(default_factory=lambda: [0])  # ... for these seeds only (size)
 
 
 # ----------------------------------------------------------------------------- Eq. 12-15
@@ -184,6 +188,23 @@ def deep_graph(Z: np.ndarray, m: float, chunk: int = 1024) -> sp.csr_matrix:
         blocks.append(sp.csr_matrix(adaptive_labels(d, m).numpy()))
     Y = sp.vstack(blocks, format="csr")
     return ((Y + Y.T) * 0.5).tocsr()            # exact symmetry despite rounding in Z Z^T
+
+
+def class_block_affinity(Z: np.ndarray, y: np.ndarray, m: float, chunk: int = 1024) -> np.ndarray:
+    """Mean y_ij of Eq. 14 over (class a, class b) blocks (Figure 3); Z (n, k), labels y (n,) -> (C, C).
+
+    For figures only (it reads the ground truth); chunked, memory O(chunk * n)."""
+    classes, y_idx = np.unique(y, return_inverse=True)
+    onehot = torch.nn.functional.one_hot(torch.as_tensor(y_idx), len(classes)).float()     # (n, C)
+    Zt = torch.as_tensor(np.ascontiguousarray(Z), dtype=torch.float32)
+    sq = (Zt * Zt).sum(dim=1)
+    total = torch.zeros(len(classes), len(classes))
+    for start in range(0, len(Zt), chunk):
+        d2 = sq[start:start + chunk, None] + sq[None, :] - 2.0 * (Zt[start:start + chunk] @ Zt.T)
+        Y = adaptive_labels(d2.clamp_min(0.0).sqrt(), m)                                     # Eq. 12-14
+        total += onehot[start:start + chunk].T @ Y @ onehot
+    counts = onehot.sum(dim=0)
+    return (total / (counts[:, None] * counts[None, :])).numpy()
 
 
 # ----------------------------------------------------------------------------- network (Section 5.3)
@@ -296,9 +317,10 @@ class SiameseAE(nn.Module):
             raise ValueError(f"z_norm must be batch, l2 or none, got {c.z_norm!r}")
         self.z_norm = c.z_norm
         self.relu_z = c.z_activation == "relu"
-        # batch: per-dimension standardisation, then / sqrt(2 k) so that E ||z_i - z_j||^2 = 1
+        # batch: per-dimension standardisation, then * z_rms / sqrt(2 k) so that E ||z_i - z_j||^2 = z_rms^2
         self.z_bn = nn.BatchNorm1d(c.z_dim, affine=False) if c.z_norm == "batch" else None
-        self.z_scale = 1.0 / math.sqrt(2 * c.z_dim)
+        z_rms = c.margin if c.z_rms is None else c.z_rms
+        self.z_scale = z_rms / math.sqrt(2 * c.z_dim)
         if len(shape) == 3:
             self.encoder = ConvEncoder(shape, list(c.widths), c.blocks_per_set, c.fc_hidden, c.z_dim, c.batchnorm)
             self.decoder = ConvDecoder(shape, list(c.widths), c.z_dim, self.encoder.out_hw)
@@ -395,7 +417,7 @@ class AHCL(ClusteringMethod):
             history.append({"epoch": epoch, "objective": mean[0], "loss_ahcl": mean[1], "loss_mse": mean[2],
                             "y_mean": mean[3], "y_positive_frac": mean[4], "lr": opt.param_groups[0]["lr"]})
             sched.step()
-            if epoch in set(c.snapshot_epochs):
+            if epoch in set(c.snapshot_epochs) and seed in set(c.snapshot_seeds):
                 extras[f"z_epoch{epoch}"] = self._embed_all(model, X)
         Z = self._embed_all(model, X)
         if not np.isfinite(Z).all():
@@ -403,6 +425,34 @@ class AHCL(ClusteringMethod):
         labels = self.cluster(Z, n_clusters, seed)
         extras.update({f"labels_{k}": v for k, v in labels.items()})
         return Result(labels=labels[c.clustering], embedding=Z, history=history, extras=extras)
+
+    @staticmethod
+    def scored_diagnostics(result: Result, y: np.ndarray) -> dict:
+        """ACC and NMI (max normalisation, AHCL's Eq. 19) of KM-Z, SC-Z and SC-Y (Table 3 columns).
+
+        Called by the runner after the fit (the method never reads the labels); keys ``acc_km_z``,
+        ``nmi_max_sc_y``, ...
+        """
+        scores = {}
+        for name in ("km_z", "sc_z", "sc_y"):
+            labels = result.extras.get(f"labels_{name}")
+            if labels is not None:
+                scores[f"acc_{name}"] = cluster_acc(y, labels)
+                scores[f"nmi_max_{name}"] = nmi(y, labels, "max")
+        return scores
+
+    @staticmethod
+    def scored_history(result: Result, y: np.ndarray) -> list[dict]:
+        """Per snapshot epoch (Figure 2): NMI (max) and ACC of k-means on that epoch's Z (n, k).
+
+        Called by the runner after the fit; rows {epoch, nmi_max, acc}. Empty without snapshots.
+        """
+        rows = []
+        k = len(np.unique(y))
+        for key in sorted((k_ for k_ in result.extras if k_.startswith("z_epoch")), key=lambda s: int(s[7:])):
+            labels, _ = kmeans(np.asarray(result.extras[key]), k, n_init=10, seed=0)
+            rows.append({"epoch": int(key[7:]), "nmi_max": nmi(y, labels, "max"), "acc": cluster_acc(y, labels)})
+        return rows
 
     @staticmethod
     def _embed_all(model, X) -> np.ndarray:

@@ -118,14 +118,44 @@ def test_image_network_and_clustering_choice():
     assert np.allclose(np.linalg.norm(r.embedding, axis=1), 1.0, atol=1e-5)  # L2-normalised Z
 
 
-def test_batch_standardised_z_has_unit_rms_pair_distance():
+@pytest.mark.parametrize("z_rms", [None, 1.0])
+def test_batch_standardised_z_has_rms_pair_distance_m(z_rms):
     from methods.ahcl import SiameseAE
     torch.manual_seed(0)
-    model = SiameseAE((5,), AHCLConfig(**SMOKE)).train()
+    c = AHCLConfig(**SMOKE, z_rms=z_rms)
+    model = SiameseAE((5,), c).train()
     Z = model.embed(torch.rand(256, 5))
     d2 = pair_distances(Z.detach()) ** 2
-    mean_d2 = float(d2.sum() / (256 * 256))               # = sum of per-dimension variances / k
-    assert 0.8 < mean_d2 <= 1.0 + 1e-4                     # (below 1 only for near-constant dimensions)
+    mean_d2 = float(d2.sum() / (256 * 256))               # = z_rms^2 * (sum of per-dimension variances / k)
+    target = (c.margin if z_rms is None else z_rms) ** 2   # default: RMS pair distance = m
+    assert 0.8 * target < mean_d2 <= target * (1.0 + 1e-4)  # (below only for near-constant dimensions)
+
+
+def test_class_block_affinity_on_two_tight_groups():
+    from methods.ahcl import class_block_affinity
+    rng = np.random.default_rng(0)
+    Z = np.concatenate([rng.normal(0, 0.01, (30, 3)), rng.normal(0, 0.01, (20, 3)) + [2.0, 0, 0]]).astype(np.float32)
+    y = np.repeat([4, 7], [30, 20])
+    block = class_block_affinity(Z, y, m=0.75, chunk=16)    # several chunks
+    assert block.shape == (2, 2) and np.allclose(block, block.T, atol=1e-6)
+    assert block[0, 1] == 0.0                               # groups 2 apart: every d >= m
+    assert block[0, 0] > 0.9 and block[1, 1] > 0.9          # d ~ 0.02 << m/2: y close to 1
+    dense = adaptive_labels(pair_distances(torch.as_tensor(Z)), 0.75).numpy()
+    assert block[0, 0] == pytest.approx(dense[:30, :30].mean(), abs=1e-4)
+
+
+def test_scored_clusterings_are_the_recorded_ones():
+    from clusterbench.metrics import cluster_acc, nmi
+    data = _blobs()
+    r = AHCL(AHCLConfig(**SMOKE, snapshot_epochs=[1, 2])).fit_predict(data, 3, seed=0)
+    scores = AHCL.scored_diagnostics(r, data.y)
+    assert set(scores) == {f"{m}_{c}" for m in ("acc", "nmi_max") for c in ("km_z", "sc_z", "sc_y")}
+    assert scores["acc_sc_y"] == pytest.approx(cluster_acc(data.y, r.labels))
+    assert scores["nmi_max_km_z"] == pytest.approx(nmi(data.y, r.extras["labels_km_z"], "max"))
+    rows = AHCL.scored_history(r, data.y)
+    assert [row["epoch"] for row in rows] == [1, 2] and all(0 <= row["nmi_max"] <= 1 for row in rows)
+    other = AHCL(AHCLConfig(**SMOKE, snapshot_epochs=[1, 2])).fit_predict(data, 3, seed=1)
+    assert not any(k.startswith("z_epoch") for k in other.extras)  # snapshots for seed 0 only
 
 
 def test_smoke_fit_beats_chance_on_blobs():
@@ -150,5 +180,7 @@ def test_registry_profiles_resolve():
     assert usps.gamma == 0.01 and usps.snapshot_epochs == [1, 20, 140]
     _, quick = resolve_config("ahcl", "digits", "quick")
     assert quick.epochs * quick.iterations <= 20
+    _, cpu = resolve_config("ahcl", "umist", "cpu")
+    assert (cpu.epochs, cpu.iterations, cpu.lr, cpu.z_dim) == (10, 20, 1e-3, 128) and cpu.gamma == paper.gamma
     _, mse = resolve_config("ahcl_mse", "coil20", "paper")
     assert mse.features == "mse"

@@ -43,7 +43,7 @@ def test_typo_in_method_yaml_is_rejected(tmp_path, monkeypatch):
 
 
 def test_profiles_validate(tmp_path, monkeypatch):
-    for name in ("smoke", "quick", "paper"):
+    for name in ("smoke", "quick", "cpu", "paper"):
         profile = load_profile(name)
         assert profile["datasets"] and profile["seeds"]
     assert load_profile("quick")["seeds"] == list(range(10))

@@ -88,6 +88,42 @@ def test_ahcl_table2_cells(published):
     assert r"\multicolumn{2}{c}{UMIST}" in tex and r"\toprule" in tex
 
 
+def test_variant_rows_read_a_methods_alternative_clusterings(published):
+    spec = load_spec(_spec_path("ahcl", "3"))
+    runs = _runs([("umist", "ahcl", "ok", {"acc": 0.60, "acc_km_z": 0.50, "acc_sc_z": 0.55, "acc_sc_y": 0.60,
+                                           "nmi_max_km_z": 0.7}),
+                  ("umist", "ahcl", "ok", {"acc": 0.62, "acc_km_z": 0.52, "acc_sc_z": 0.57, "acc_sc_y": 0.62,
+                                           "nmi_max_km_z": 0.7})])
+    rows, _, grid = build_cells(spec, runs, published, [])
+    labels = [r["label"] for r in rows]
+    assert grid[labels.index("AHCL / KM-Z")][0].text.startswith("51.00 ± 1.00 [")
+    assert grid[labels.index("AHCL / SC-Y")][0].text.startswith("61.00 ± 1.00 [")
+    assert grid[labels.index("AHCL / KM-Z")][1].text.startswith("70.00 ± 0.00 [")
+    assert grid[labels.index("AHCL / SC-Z")][1].text.startswith("not run: metric not computed")
+    assert ("umist", "ahcl") in spec_pairs(spec, []) and ("umist", "ahcl_mse") in spec_pairs(spec, [])
+
+
+def test_table_profile_overrides_the_specs_profile(tmp_path):
+    import json
+
+    from clusterbench.cli import main
+    for seed, acc in enumerate([0.40, 0.42]):
+        d = tmp_path / "runs" / "cpu" / "umist" / "kmeans" / f"seed{seed}"
+        d.mkdir(parents=True)
+        d.joinpath("record.json").write_text(json.dumps({
+            "method": "kmeans", "dataset": "umist", "profile": "cpu", "seed": seed, "status": "ok",
+            "metrics": {"acc": acc, "nmi_max": 0.6}}))
+    out = tmp_path / "t2.md"
+    spec = str(_spec_path("ahcl", "2"))
+    assert main(["render", "--spec", spec, "--profile", "quick", "--runs-root", str(tmp_path / "runs"),
+                 "--out", str(out)]) == 0
+    assert "41.00 ± 1.00" not in out.read_text()            # the spec's own profile: paper, no runs
+    assert main(["render", "--spec", spec, "--profile", "quick", "--table-profile", "cpu",
+                 "--runs-root", str(tmp_path / "runs"), "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "41.00 ± 1.00 [42.87" in text and "cpu" in text
+
+
 def test_unregistered_method_says_not_implemented_then_fills_in(published, monkeypatch):
     from clusterbench.report import tables
 

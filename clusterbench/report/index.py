@@ -21,18 +21,19 @@ def table_specs(root: Path) -> list[tuple[str, Path]]:
     return [(str(p.relative_to(root).with_suffix("")), p) for p in specs]
 
 
-def spec_status(spec: dict, runs_root: Path, profile: str, profile_datasets: list[str], published) -> dict:
+def spec_status(spec: dict, runs_root: Path, profile: str, profile_datasets: list[str], published,
+                table_profile: str | None = None) -> dict:
     """The table's status counts for the runs under ``runs_root``."""
     from ..aggregate import aggregate
 
-    name = spec_profile(spec, profile)
+    name = spec_profile(spec, profile, table_profile)
     runs = aggregate(Path(runs_root), name, spec_pairs(spec, profile_datasets))
     _, _, grid = build_cells(spec, runs, published, profile_datasets)
     return {**table_status(grid), "profile": name}
 
 
 def render_index(tables_root: Path, runs_root: Path, reports_root: Path, profile: str,
-                 profile_datasets: list[str], published) -> str:
+                 profile_datasets: list[str], published, table_profile: str | None = None) -> str:
     """Markdown of the index."""
     from tabulate import tabulate
 
@@ -40,7 +41,7 @@ def render_index(tables_root: Path, runs_root: Path, reports_root: Path, profile
     totals = {"published": 0, "reproduced": 0, "within": 0}
     for name, path in table_specs(tables_root):
         spec = load_spec(path)
-        status = spec_status(spec, runs_root, profile, profile_datasets, published)
+        status = spec_status(spec, runs_root, profile, profile_datasets, published, table_profile)
         for key in totals:
             totals[key] += status[key]
         report = Path(reports_root) / f"{name}.md"

@@ -17,12 +17,13 @@ Spec keys::
     published: [{paper: ahcl, table: "2"}]   # where published values are looked up, in order
     notes: "..."
 
-A row is ``{label, method, published, published_only, dataset, metric}``:
+A row is ``{label, method, published, published_only, dataset, metric, variant}``:
 ``method`` is the suite's method key (reproduced values come from its runs),
 ``published`` the ``method`` column of ``results/published/*.csv`` (default:
 ``method``), ``published_only: true`` (or no ``method``) shows the published
 value alone. ``dataset`` and ``metric`` let a row fix what the columns
-otherwise give (tables whose rows are datasets or metrics).
+otherwise give (tables whose rows are datasets or metrics). ``variant`` reads a
+method's alternative clustering: metric key ``{key}_{variant}`` (AHCL Table 3).
 
 A metric is ``{key, published, label, scale, digits, transform, lower_is_better}``:
 ``key`` is the runs.csv column (``null`` when the suite does not compute
@@ -55,7 +56,7 @@ from ..registry import ConfigError, methods
 
 SPEC_KEYS = {"title", "caption", "rows", "datasets", "metrics", "columns", "scale", "digits", "published",
              "notes", "profile", "tolerance"}
-ROW_KEYS = {"label", "method", "published", "published_only", "dataset", "metric"}
+ROW_KEYS = {"label", "method", "published", "published_only", "dataset", "metric", "variant"}
 METRIC_KEYS = {"key", "label", "published", "scale", "digits", "transform", "lower_is_better", "tolerance"}
 COLUMN_KEYS = {"label", "group", "dataset", "metric", "published"}
 SCALES = ("percent", "fraction", "raw", "seconds")
@@ -164,12 +165,19 @@ def _columns(spec, profile_datasets) -> list[dict]:
 
 
 def _coords(row: dict, column: dict) -> dict:
-    """The cell's (method, published method, dataset, metric): the row's values first."""
+    """The cell's (method, published method, dataset, metric): the row's values first.
+
+    A row's ``variant`` (e.g. ``km_z``) reads the metric a method recorded for one of its
+    alternative clusterings, the runs column ``{key}_{variant}`` (AHCL's KM-Z / SC-Z / SC-Y).
+    """
+    metric = row.get("metric") or column.get("metric")
+    if row.get("variant") and metric and metric.get("key"):
+        metric = {**metric, "key": f"{metric['key']}_{row['variant']}"}
     return {
         "method": None if row.get("published_only") else row.get("method"),
         "published": row.get("published") or column.get("published"),
         "dataset": row.get("dataset") or column.get("dataset"),
-        "metric": row.get("metric") or column.get("metric"),
+        "metric": metric,
     }
 
 
@@ -204,9 +212,10 @@ def _published_value(published, sources, method, dataset, metric, scale) -> floa
     return None if hit is None else _convert(hit[0], hit[1], scale)
 
 
-def spec_profile(spec: dict, default: str) -> str:
-    """The profile whose runs a table shows: the spec's ``profile`` key, else ``default``."""
-    return spec.get("profile") or default
+def spec_profile(spec: dict, default: str, override: str | None = None) -> str:
+    """The profile whose runs a table shows: ``override`` (config ``tables_profile``), else the spec's
+    ``profile`` key, else ``default``."""
+    return override or spec.get("profile") or default
 
 
 def spec_pairs(spec: dict, profile_datasets: list[str]) -> list[tuple[str, str]]:

@@ -19,6 +19,7 @@ SEEDS = list(range(config["seeds"])) if config.get("seeds") else PROFILE["seeds"
 MIRROR = config.get("mirror") or os.environ.get("CLUSTERBENCH_MIRROR", "")
 STRICT = "--strict" if config.get("strict") else ""
 DEVICE = config.get("device", "cpu")
+TABLES_PROFILE = config.get("tables_profile") or None  # overrides the paper table specs' own `profile`
 
 
 wildcard_constraints:
@@ -28,11 +29,12 @@ wildcard_constraints:
 
 
 def table_runs(spec_path):
-    """The run summaries a table spec needs: under its own ``profile`` (paper tables), else the current one."""
+    """The run summaries a table spec needs: under ``tables_profile`` if set, else the spec's own
+    ``profile`` (paper tables), else the current one."""
     spec = load_spec(spec_path)
     pairs = spec_pairs(spec, DATASETS)
     pairs = [(d, m) for d, m in pairs if m in METHODS]  # --config methods=[...] restricts every table
-    return [f"results/runs/{spec_profile(spec, PROFILE_NAME)}/{d}/{m}/summary.json" for d, m in pairs]
+    return [f"results/runs/{spec_profile(spec, PROFILE_NAME, TABLES_PROFILE)}/{d}/{m}/summary.json" for d, m in pairs]
 
 
 def pretrain_input(wildcards):

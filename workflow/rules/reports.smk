@@ -36,10 +36,12 @@ rule render_table:
     params:
         profile=PROFILE_NAME,
         datasets=" ".join(DATASETS),
+        table_profile=f"--table-profile {TABLES_PROFILE}" if TABLES_PROFILE else "",
     wildcard_constraints:
         table="(?!(?:table1|index|regression)(?:$|\\.))[A-Za-z0-9_/]+",
     shell:
-        "clusterbench render --spec {input.spec} --profile {params.profile} --datasets {params.datasets} "
+        "clusterbench render --spec {input.spec} --profile {params.profile} {params.table_profile} "
+        "--datasets {params.datasets} "
         "--runs-root results/runs "
         "--out {output.md} > {log} 2>&1"
 
@@ -77,6 +79,8 @@ rule index:
     params:
         profile=PROFILE_NAME,
         datasets=" ".join(DATASETS),
+        table_profile=f"--table-profile {TABLES_PROFILE}" if TABLES_PROFILE else "",
     shell:
-        "clusterbench index --profile {params.profile} --datasets {params.datasets} --tables config/tables "
+        "clusterbench index --profile {params.profile} {params.table_profile} --datasets {params.datasets} "
+        "--tables config/tables "
         "--runs-root results/runs --out {output} > {log} 2>&1"

@@ -1,0 +1,46 @@
+# AHCL figures (Zhang et al., Section 5.5): drawn from recorded AHCL runs (Z snapshots, histories).
+# They show the runs of `tables_profile` when set (e.g. cpu), else the paper profile, like the tables.
+AHCL_FIGURE_PROFILE = TABLES_PROFILE or "paper"
+AHCL_FIGURE_DATASETS = ["umist", "coil20", "palm", "fmnist_test", "usps"]
+
+
+rule ahcl_figure2_3:
+    """AHCL Figures 2 (t-SNE of Z on USPS through training) and 3 (class-block affinity of Y)."""
+    input:
+        f"results/runs/{AHCL_FIGURE_PROFILE}/usps/ahcl/summary.json",
+    output:
+        fig2="reports/ahcl/figure2.png",
+        fig3="reports/ahcl/figure3.png",
+    conda:
+        "../../environment.yml"
+    log:
+        "logs/figures/ahcl_figure2_3.log",
+    benchmark:
+        "benchmarks/figures/ahcl_figure2_3.tsv"
+    params:
+        run=f"results/runs/{AHCL_FIGURE_PROFILE}/usps/ahcl/seed0",
+        mirror=MIRROR,
+    threads: 1
+    shell:
+        "OMP_NUM_THREADS={threads} python workflow/scripts/ahcl_figures.py snapshots --run {params.run} "
+        "--mirror '{params.mirror}' --figure2 {output.fig2} --figure3 {output.fig3} > {log} 2>&1"
+
+
+rule ahcl_figure4:
+    """AHCL Figure 4: the objective over epochs on the five datasets (mean and range over seeds)."""
+    input:
+        expand(
+            "results/runs/{profile}/{dataset}/ahcl/summary.json",
+            profile=AHCL_FIGURE_PROFILE,
+            dataset=AHCL_FIGURE_DATASETS,
+        ),
+    output:
+        "reports/ahcl/figure4.png",
+    conda:
+        "../../environment.yml"
+    log:
+        "logs/figures/ahcl_figure4.log",
+    benchmark:
+        "benchmarks/figures/ahcl_figure4.tsv"
+    shell:
+        "python workflow/scripts/ahcl_figures.py convergence --summaries {input} --figure4 {output} > {log} 2>&1"
