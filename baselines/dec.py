@@ -55,6 +55,9 @@ class DEC(PretrainedAEMethod):
     pretrain = "ae_mse"
     #: IDEC trains the decoder too
     trains_decoder = False
+    #: figures only: ``monitor(iteration, Z (N, e) numpy, labels (N,)) -> dict`` merged into the
+    #: history row of every target update (e.g. clusterbench.geometry.latent_geometry); None: off
+    monitor = None
 
     def loss(self, kl, x_hat, xb):
         """DEC: L = KL(P‖Q) (Eq. 2)."""
@@ -80,6 +83,7 @@ class DEC(PretrainedAEMethod):
         # step 2: μ from k-means on the pretrained embedding
         Z = predict_in_batches(ae.encoder, X).cpu().numpy()
         y_last, centres = kmeans(Z, n_clusters, n_init=c.n_init, seed=seed, backend=c.kmeans_backend)
+        phase1_labels = y_last  # k-means on the pretrained embedding (R-DC Figure 3's phase 1)
         mu = torch.nn.Parameter(torch.as_tensor(centres, device=dev))
         params = list(ae.encoder.parameters()) + [mu]
         if self.trains_decoder:
@@ -94,12 +98,15 @@ class DEC(PretrainedAEMethod):
         for ite in range(c.max_iter + 1):
             if ite % c.update_interval == 0 or ite == c.max_iter:
                 with torch.no_grad():
-                    q = soft_assignment(predict_in_batches(ae.encoder, X), mu, c.alpha)
+                    Zt = predict_in_batches(ae.encoder, X)
+                    q = soft_assignment(Zt, mu, c.alpha)
                     p = target_distribution(q)  # Eq. (3) on the full data
                 y_pred = q.argmax(1).cpu().numpy()
                 delta = float(np.mean(y_pred != y_last))
                 y_last = y_pred
                 row = {"iter": ite, "delta_label": delta, "clusters_used": int(np.unique(y_pred).size)}
+                if self.monitor is not None:
+                    row.update(self.monitor(ite, Zt.cpu().numpy(), y_pred))
                 for key, total in sums.items():
                     row[key] = check_finite(total / max(steps_since, 1), key, ite)
                 history.append(row)
@@ -127,4 +134,4 @@ class DEC(PretrainedAEMethod):
         check_finite(q.sum(), "soft assignment")
         labels = q.argmax(1).cpu().numpy().astype(np.int64)
         return Result(labels=labels, embedding=Z.cpu().numpy(), history=history,
-                      extras={"centres": mu.detach().cpu().numpy()})
+                      extras={"centres": mu.detach().cpu().numpy(), "phase1_labels": phase1_labels})

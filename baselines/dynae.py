@@ -67,22 +67,31 @@ class DynAE(PretrainedAEMethod):
     Config = DynAEConfig
     paper = "dynae"
     pretrain = "acai"
+    #: figures only: ``monitor(iteration, Z (N, e) numpy, argmax q (N,)) -> dict`` merged into the
+    #: history row of every conflict count; None: off
+    monitor = None
 
     def _centres(self, ae, X, n_clusters, seed):
-        """μ (K, e): embeddings of the points nearest the k-means centres; g(μ) (K, d)."""
+        """μ (K, e): embeddings of the points nearest the k-means centres; g(μ) (K, d); k-means labels (N,)."""
         import torch
 
         from clusterbench.training import predict_in_batches
 
         Z = predict_in_batches(ae.encoder, X)
-        _, centres = kmeans(Z.cpu().numpy(), n_clusters, n_init=self.config.n_init_centres, seed=seed,
-                            backend=self.config.kmeans_backend)
+        labels, centres = kmeans(Z.cpu().numpy(), n_clusters, n_init=self.config.n_init_centres, seed=seed,
+                                 backend=self.config.kmeans_backend)
         nearest = torch.cdist(torch.as_tensor(centres, device=Z.device), Z).argmin(dim=1)
         mu = Z[nearest]
         with torch.no_grad():
-            return mu, ae.decoder(mu)
+            return mu, ae.decoder(mu), labels
 
     def fit_predict(self, data, n_clusters, *, seed, device="cpu"):
+        bundle = self.pretrained(data, seed, device)
+        image_shape = data.X.shape[1:] if data.X.ndim == 4 else None  # (C, H, W) images only
+        return self.cluster(bundle.ae, bundle.input_tensor(data), n_clusters, seed=seed, image_shape=image_shape)
+
+    def cluster(self, ae, X, n_clusters: int, *, seed: int, image_shape=None) -> Result:
+        """DynAE's clustering phase on a pretrained autoencoder ``ae``; X: (N, d) tensor on its device."""
         import torch
         import torch.nn.functional as F
 
@@ -91,15 +100,12 @@ class DynAE(PretrainedAEMethod):
         from clusterbench.training import check_finite, generator, predict_in_batches
 
         c = self.config
-        bundle = self.pretrained(data, seed, device)
-        ae = bundle.ae
-        X = bundle.input_tensor(data)
         dev = X.device
         n, K = X.shape[0], n_clusters
-        image_shape = data.X.shape[1:] if (data.X.ndim == 4 and c.augment) else None  # (C, H, W) images only
+        image_shape = image_shape if c.augment else None
         gen = generator(seed)
 
-        mu, mu_img = self._centres(ae, X, K, seed)
+        mu, mu_img, phase1_labels = self._centres(ae, X, K, seed)
         kappa = c.kappa
         beta1 = kappa / K
         beta2 = beta1 / 2
@@ -113,17 +119,20 @@ class DynAE(PretrainedAEMethod):
         for ite in range(c.max_iter):
             if ite % c.update_interval == 0:
                 with torch.no_grad():
-                    q = soft_assignment(predict_in_batches(ae.encoder, X), mu)
+                    Zt = predict_in_batches(ae.encoder, X)
+                    q = soft_assignment(Zt, mu)
                 if ite > 0:
                     nb_conf_prev = nb_conf
                 nb_conf = int(conflicted_mask(q, beta1, beta2).sum())
                 row = {"iter": ite, "conflicted": nb_conf, "beta1": beta1, "beta2": beta2}
+                if self.monitor is not None:
+                    row.update(self.monitor(ite, Zt.cpu().numpy(), q.argmax(1).cpu().numpy()))
                 if steps_since:
                     row["loss"] = check_finite(loss_sum / steps_since, "DynAE loss", ite)
                 loss_sum, steps_since = 0.0, 0
                 if nb_conf >= nb_conf_prev:  # conflicts stopped falling: new centres, relaxed thresholds
                     updates += 1
-                    mu, mu_img = self._centres(ae, X, K, seed + updates)
+                    mu, mu_img, _ = self._centres(ae, X, K, seed + updates)
                     beta1 -= delta_kappa / K
                     beta2 -= delta_kappa / K
                     delta_kappa = 0.3 * kappa
@@ -156,4 +165,5 @@ class DynAE(PretrainedAEMethod):
         check_finite(Z.sum(), "DynAE embedding")
         Z = Z.cpu().numpy()
         labels, centres = kmeans(Z, K, n_init=c.n_init, seed=seed, backend=c.kmeans_backend)
-        return Result(labels=labels, embedding=Z, history=history, extras={"centres": centres})
+        return Result(labels=labels, embedding=Z, history=history,
+                      extras={"centres": centres, "phase1_labels": phase1_labels})

@@ -317,8 +317,13 @@ def pretrained_autoencoder(data, recipe: str, profile: str, seed: int, device: s
 
 # ----------------------------------------------------------------- training
 
-def train_recipe(recipe: str, config, X: np.ndarray, image_shape, seed: int, device) -> Pretrained:
-    """Train recipe ``recipe`` on X (N, d) from seed ``seed``; the caller's RNG state is restored after."""
+def train_recipe(recipe: str, config, X: np.ndarray, image_shape, seed: int, device, *,
+                 monitor=None) -> Pretrained:
+    """Train recipe ``recipe`` on X (N, d) from seed ``seed``; the caller's RNG state is restored after.
+
+    ``monitor(step, ae) -> dict`` (figures only; ae_mse and acai): called at every history row
+    (``log_every`` steps) and merged into it; it must not touch the random state or the weights.
+    """
     import random
 
     import torch
@@ -334,7 +339,8 @@ def train_recipe(recipe: str, config, X: np.ndarray, image_shape, seed: int, dev
         if critic is not None:
             critic.to(device)
         trainer = {"ae_mse": _train_ae_mse, "ae_denoising": _train_denoising, "acai": _train_acai}[kind]
-        history = trainer(ae, critic, config, X, image_shape, seed, device)
+        kwargs = {"monitor": monitor} if monitor is not None else {}
+        history = trainer(ae, critic, config, X, image_shape, seed, device, **kwargs)
     random.setstate(py_state)
     np.random.set_state(np_state)
     TRAIN_COUNT += 1
@@ -369,7 +375,7 @@ def shift_rotate_flat(xb, image_shape, shift: float, degrees: float, gen):
     return random_shift_rotate(xb.reshape(b, *image_shape), shift, degrees, gen).reshape(b, -1)
 
 
-def _train_ae_mse(ae, critic, c: AEMSEConfig, X, image_shape, seed, device) -> list[dict]:
+def _train_ae_mse(ae, critic, c: AEMSEConfig, X, image_shape, seed, device, monitor=None) -> list[dict]:
     import torch.nn.functional as F
 
     from .training import as_tensor, check_finite, generator
@@ -382,6 +388,8 @@ def _train_ae_mse(ae, critic, c: AEMSEConfig, X, image_shape, seed, device) -> l
     if c.max_steps:
         total = min(total, c.max_steps)
     history, running, count = [], 0.0, 0
+    if monitor is not None:
+        history.append({"step": 0, "epoch": 0.0, **monitor(0, ae)})
     batches = _batches_forever(X.shape[0], c.batch_size, gen)
     for step in range(1, total + 1):
         xb = Xt[next(batches).to(device)]
@@ -393,6 +401,8 @@ def _train_ae_mse(ae, critic, c: AEMSEConfig, X, image_shape, seed, device) -> l
         if step % c.log_every == 0 or step == total:
             history.append({"step": step, "epoch": step / steps_per_epoch,
                             "loss_rec": check_finite(running / count, "ae_mse loss", step)})
+            if monitor is not None:
+                history[-1].update(monitor(step, ae))
             running, count = 0.0, 0
     return history
 
@@ -450,7 +460,7 @@ def _train_denoising(ae, critic, c: DenoisingConfig, X, image_shape, seed, devic
     return history
 
 
-def _train_acai(ae, critic, c: ACAIConfig, X, image_shape, seed, device) -> list[dict]:
+def _train_acai(ae, critic, c: ACAIConfig, X, image_shape, seed, device, monitor=None) -> list[dict]:
     import torch
     import torch.nn.functional as F
 
@@ -464,6 +474,8 @@ def _train_acai(ae, critic, c: ACAIConfig, X, image_shape, seed, device) -> list
     augment = c.augment and image_shape is not None
     batches = _batches_forever(X.shape[0], c.batch_size, gen)
     history, sums, count = [], torch.zeros(3, device=device), 0
+    if monitor is not None:
+        history.append({"step": 0, **monitor(0, ae)})
     for step in range(1, c.iterations + 1):
         xb = Xt[next(batches).to(device)]
         if augment:
@@ -497,6 +509,8 @@ def _train_acai(ae, critic, c: ACAIConfig, X, image_shape, seed, device) -> list
             history.append({"step": step, "loss_rec": check_finite(rec, "acai reconstruction loss", step),
                             "loss_ae": check_finite(tot, "acai autoencoder loss", step),
                             "loss_critic": check_finite(crit, "acai critic loss", step)})
+            if monitor is not None:
+                history[-1].update(monitor(step, ae))
             sums.zero_()
             count = 0
     return history
@@ -547,8 +561,10 @@ class PretrainedAEMethod(ClusteringMethod):
     needs_torch = True
     pretrain: str = "ae_mse"
     profile: str = "paper"
+    pretrain_overrides: dict | None = None   # recipe config overrides (figure sweeps; the runner sets them)
 
     def pretrained(self, data, seed: int, device: str = "cpu") -> Pretrained:
-        bundle = pretrained_autoencoder(data, self.pretrain, self.profile, seed, device)
+        bundle = pretrained_autoencoder(data, self.pretrain, self.profile, seed, device,
+                                        overrides=self.pretrain_overrides)
         self.run_info = {"pretrain": bundle.info()}
         return bundle

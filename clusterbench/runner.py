@@ -140,24 +140,30 @@ def _history_csv(history: list[dict]) -> str:
     return buffer.getvalue()
 
 
-def run_hash(method: str, dataset: str, profile: str, config) -> str | None:
-    """The config hash a record is reused under: the method's config, plus its pretraining recipe's."""
+def run_hash(method: str, dataset: str, profile: str, config, pretrain: dict | None = None) -> str | None:
+    """The config hash a record is reused under: the method's config, plus its pretraining recipe's.
+
+    ``pretrain``: {"recipe": name, "overrides": {...}} replacing the YAML's recipe (figure sweeps).
+    """
     if config is None:
         return None
     chash = config_hash(config)
     recipe = get_method(method).pretrain if method in methods() else None
+    if pretrain and recipe:
+        recipe = pretrain.get("recipe") or recipe
     if recipe:
         from .pretrain import recipe_hash, resolve_recipe
 
-        chash += "+" + recipe_hash(recipe, resolve_recipe(recipe, dataset, profile))
+        extra = (pretrain or {}).get("overrides")
+        chash += "+" + recipe_hash(recipe, resolve_recipe(recipe, dataset, profile, extra))
     return chash
 
 
-def _base_record(method, dataset, profile, seed, config, device) -> dict:
+def _base_record(method, dataset, profile, seed, config, device, pretrain=None) -> dict:
     return {
         "method": method, "dataset": dataset, "profile": profile, "seed": seed,
         "config": dataclasses.asdict(config) if config is not None else None,
-        "config_hash": run_hash(method, dataset, profile, config),
+        "config_hash": run_hash(method, dataset, profile, config, pretrain),
         "device": device, "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
 
@@ -168,7 +174,8 @@ def scalar_diagnostics(result) -> dict:
     They go to ``record["diagnostics"]``. A method class may also define
     ``scored_diagnostics(result, y) -> {name: float}`` for diagnostics that need the
     ground truth (e.g. NMCE's z-similarity between true clusters); the runner calls
-    it after the fit, so the method itself never reads the labels.
+    it after the fit, so the method itself never reads the labels. Likewise
+    ``scored_history(result, y) -> [row dict]`` goes to ``scored_history.csv``.
     """
     return {k: float(np.asarray(v)) for k, v in result.extras.items() if np.asarray(v).ndim == 0}
 
@@ -184,9 +191,12 @@ def is_finished(directory: Path, chash: str | None) -> bool:
     return data.get("status") in FINISHED and data.get("config_hash") == chash
 
 
-def run_one(cls, config, data, *, method, profile, seed, device, directory: Path) -> dict:
-    """Fit once and write labels, history and record for this seed. Returns the record."""
-    record = _base_record(method, data.name, profile, seed, config, device)
+def run_one(cls, config, data, *, method, profile, seed, device, directory: Path, pretrain: dict | None = None) -> dict:
+    """Fit once and write labels, history and record for this seed. Returns the record.
+
+    ``pretrain``: {"recipe": name, "overrides": {...}} replacing the YAML's pretraining (see run_seeds).
+    """
+    record = _base_record(method, data.name, profile, seed, config, device, pretrain)
     record.update(n_samples=data.n_samples, n_classes=data.n_classes)
     seed_everything(seed)
     _reset_gpu_peak(device)
@@ -198,6 +208,9 @@ def run_one(cls, config, data, *, method, profile, seed, device, directory: Path
             instance.profile = profile
             if method in methods() and get_method(method).pretrain:
                 instance.pretrain = get_method(method).pretrain
+                if pretrain:
+                    instance.pretrain = pretrain.get("recipe") or instance.pretrain
+                    instance.pretrain_overrides = pretrain.get("overrides")
             result = instance.fit_predict(data, data.n_classes, seed=seed, device=device)
             if getattr(instance, "run_info", None):
                 record["run_info"] = instance.run_info
@@ -229,6 +242,9 @@ def run_one(cls, config, data, *, method, profile, seed, device, directory: Path
             with open(tmp, "wb") as f:
                 np.savez_compressed(f, **arrays)
         write_text(directory / "history.csv", _history_csv(result.history))
+        scored = getattr(cls, "scored_history", None)
+        if scored is not None:  # per-step scores against the labels, after the fit (figures only)
+            write_text(directory / "scored_history.csv", _history_csv(scored(result, data.y)))
     record["provenance"] = provenance(device)
     record["finished"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     write_json(directory / "record.json", record)
@@ -237,18 +253,22 @@ def run_one(cls, config, data, *, method, profile, seed, device, directory: Path
 
 def run_seeds(method: str, dataset: str, seeds: list[int], *, profile: str, out: Path,
               mirror: str | None = None, device: str = "cpu", strict: bool = False,
-              force: bool = False, overrides: dict | None = None, log=print) -> list[dict]:
+              force: bool = False, overrides: dict | None = None, pretrain: dict | None = None,
+              data=None, log=print) -> list[dict]:
     """Run ``method`` on ``dataset`` for each seed (skipping finished ones); return the records.
 
     A dataset that cannot be obtained yields records with status "unavailable"
     (or raises when ``strict``). A divergence yields status "failed".
+    ``pretrain`` = {"recipe": name, "overrides": {...}} replaces the pretraining the
+    method's YAML names (figure sweeps; keep their weights apart with
+    ``$CLUSTERBENCH_PRETRAINED``). ``data``: an already loaded (e.g. noised) Dataset
+    standing in for ``dataset``.
     """
     cls, config = resolve_config(method, dataset, profile, overrides)
-    chash = run_hash(method, dataset, profile, config)
+    chash = run_hash(method, dataset, profile, config, pretrain)
     todo = [s for s in seeds if force or not is_finished(seed_dir(out, profile, dataset, method, s), chash)]
     records = []
-    data = None
-    if todo:
+    if todo and data is None:
         try:
             data = load_dataset(dataset, mirror=mirror)
         except DatasetUnavailable as error:
@@ -265,7 +285,7 @@ def run_seeds(method: str, dataset: str, seeds: list[int], *, profile: str, out:
         if s in todo and data is not None:
             log(f"[{method}/{dataset}] seed {s} ...")
             record = run_one(cls, config, data, method=method, profile=profile, seed=s, device=device,
-                             directory=directory)
+                             directory=directory, pretrain=pretrain)
             summary = (f"ACC {record['metrics']['acc']:.4f} NMI {record['metrics']['nmi']:.4f}"
                        if record["status"] == "ok" else record["reason"])
             log(f"[{method}/{dataset}] seed {s}: {record['status']} {summary} ({record['wall_s']:.1f} s)")

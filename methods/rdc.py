@@ -68,15 +68,26 @@ named option, off by default:
 - ``code_loss``: L = MSE(f(T x), σ) + γ·MSE(g(f(T x)), g(σ)) with element
   means and γ = 100 (DynAE's loss with R-DC's targets), instead of Eq. 14.
 
+Ablation options (Sec. 4.2.3, Table 8; off by default): ``phase2 = False``
+skips P2 (k-means on the pretrained codes: P1 alone); ``dec_phase`` runs P3,
+DEC's clustering phase (:meth:`baselines.dec.DEC.cluster`: KL(P‖Q), SGD 0.01,
+momentum 0.9, target every ``dec_update_interval`` steps; the paper gives no
+settings, these are DEC-keras's), after P1 (and P2); the labels are then DEC's
+argmax q and R-DC's own result is kept in ``extras`` (``phase2_labels``).
+
 Recorded for the figures (Figures 12-14 need the ground truth, which the fit
-never reads): per refresh, the history row (losses, τ, neighbour counts); in
+never reads): per refresh, the history row (losses, τ, neighbour counts, and
+the latent geometry of Figures 1/15: ``twonn_id``, the TwoNN intrinsic
+dimension from the refresh's own k-NN distances, and ``lid_pca90``, the
+principal components for 90 % of the variance; clusterbench.geometry); in
 ``Result.extras`` the neighbour indices, reliable-neighbour and core masks of
 the refreshes (thinned evenly, first and last always kept, within
 ``record_budget`` entries) and the phase-1 embedding; with
 ``record_assignments``, also the k-means assignment of every refresh (Figure
 12's ACC over iterations, scored later; off by default: one k-means per refresh);
-:meth:`RDC.scored_diagnostics` scores the recorded neighbours against the
-labels after the fit (the runner calls it).
+:meth:`RDC.scored_diagnostics` and :meth:`RDC.scored_history` score the
+recorded assignments and neighbours against the labels after the fit (the
+runner calls them; the latter becomes ``scored_history.csv``).
 
 Reference: A. Shaheen, N. Mrabah, R. Ksantini, A. Alqaddoumi, "Rethinking Deep
 Clustering Paradigms: Self-Supervision Is All You Need", Neural Networks.
@@ -89,6 +100,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from clusterbench.geometry import latent_geometry
 from clusterbench.pretrain import PretrainedAEMethod
 
 
@@ -114,6 +126,13 @@ class Config:
     border_own_embedding: bool = False
     code_loss: bool = False
     gamma: float = 100.0              # image-term weight of ``code_loss`` only
+    # ablation (Sec. 4.2.3, Table 8): P1 is the pretraining, always on
+    phase2: bool = True               # P2, proximity-level self-supervision (off: P1 alone, or P1 & P3)
+    dec_phase: bool = False           # P3, DEC's clustering loss as pseudo-supervision after P1 (and P2)
+    dec_lr: float = 0.01              # P3 = baselines.dec.DEC.cluster: SGD(0.01, 0.9), T, tol, max_iter
+    dec_update_interval: int = 140    #   (DEC-keras's MNIST/FMNIST settings; the paper gives none for P3)
+    dec_tol: float = 0.001
+    dec_max_iter: int = 20000
     # recording
     record_budget: int = 2_000_000    # max stored neighbour entries (refreshes × N × M) in extras
     record_assignments: bool = False  # k-means labels at every refresh (Figure 12 scores them later)
@@ -325,14 +344,16 @@ class RDC(PretrainedAEMethod):
                 assignments.append(kmeans(Z, n_clusters, n_init=c.kmeans_n_init, seed=seed)[0].astype(np.int32))
             row = {"refresh": refresh, "step": step, "tau": s["tau"], "n_core": int(s["core"].sum()),
                    "reliable_per_core": float(s["reliable"].sum() / max(1, s["core"].sum())),
-                   "mean_nn_distance": float(s["D"].mean()), "wall_s": time.perf_counter() - t0}
+                   "mean_nn_distance": float(s["D"].mean()),
+                   **latent_geometry(Z, distances=s["D"]),          # Figures 1 / 15: ID (TwoNN), LID (PCA 90 %)
+                   "wall_s": time.perf_counter() - t0}
             if count:
                 loss, l1, l2 = (sums / count).tolist()
                 row.update(loss=check_finite(loss, "R-DC loss", step), loss_l1=l1, loss_l2=l2)
                 sums.zero_()
                 count = 0
             history.append(row)
-            if should_stop(taus, c.patience) or step >= c.max_iterations:  # line 13
+            if not c.phase2 or should_stop(taus, c.patience) or step >= c.max_iterations:  # line 13
                 break
             sigma = torch.as_tensor(s["sigma"], device=dev)
             core = torch.as_tensor(s["core"], device=dev)
@@ -362,11 +383,49 @@ class RDC(PretrainedAEMethod):
             Z = embed()
         labels, _ = kmeans(Z, n_clusters, n_init=c.kmeans_n_init, seed=seed)  # line 27
         extras = {"phase1_embedding": Z_phase1, "tau_final": np.float64(taus[-1]),
-                  "iterations": np.float64(step), "refreshes": np.float64(refresh)}
+                  "iterations": np.float64(step), "refreshes": np.float64(refresh),
+                  "phase2_wall_s": np.float64(time.perf_counter() - t0)}
         extras.update(snapshots.arrays())
         if assignments:
             extras["refresh_assignments"] = np.stack(assignments)       # (refreshes + 1, N)
+        if c.dec_phase:  # P3 (ablation): DEC's KL(P‖Q) on the encoder; labels = argmax q
+            extras["phase2_embedding"], extras["phase2_labels"] = Z, labels
+            labels, Z, dec_history = self._dec_phase(ae, Xt, n_clusters, seed)
+            extras["dec_iterations"] = np.float64(dec_history[-1]["iter"])
+            history += [dict(row, phase="P3") for row in dec_history]
         return Result(labels=labels, embedding=Z, history=history, extras=extras)
+
+    def _dec_phase(self, ae, Xt, n_clusters: int, seed: int):
+        """P3 of the ablation (Sec. 4.2.3): DEC's clustering phase (:meth:`baselines.dec.DEC.cluster`,
+        KL(P‖Q), SGD with momentum 0.9, batch 256) on ``ae``. Returns (labels, Z, history)."""
+        from baselines.dec import DEC, DECConfig
+
+        c = self.config
+        dec = DEC(DECConfig(n_init=c.kmeans_n_init, lr=c.dec_lr, batch_size=c.batch_size,
+                            update_interval=c.dec_update_interval, tol=c.dec_tol, max_iter=c.dec_max_iter))
+        r = dec.cluster(ae, Xt, n_clusters, seed=seed)
+        return r.labels, r.embedding, r.history
+
+    @staticmethod
+    def scored_history(result, y) -> list[dict]:
+        """Per-refresh scores against the labels (Figures 12-14), computed after the fit (the runner
+        writes them to scored_history.csv): ACC of the refresh's k-means assignment (with
+        ``record_assignments``) and the share of true neighbours among all M neighbours of every
+        point, of the core points, and among the reliable neighbours after filtering (recorded refreshes)."""
+        from clusterbench.metrics import cluster_acc
+
+        ex, y = result.extras, np.asarray(y)
+        rows: dict[int, dict] = {}
+        steps = {int(h["refresh"]): int(h["step"]) for h in result.history if "refresh" in h and "phase" not in h}
+        if "refresh_assignments" in ex:
+            for r, labels in enumerate(ex["refresh_assignments"]):
+                rows.setdefault(r, {"refresh": r, "step": steps.get(r)})["acc"] = cluster_acc(y, labels)
+        if "nn_indices" in ex:
+            for j, r in enumerate(ex["nn_refresh"].tolist()):
+                shares = true_neighbour_shares(y, ex["nn_indices"][j], ex["nn_reliable"][j], ex["nn_core"][j])
+                rows.setdefault(r, {"refresh": r, "step": int(ex["nn_step"][j])}).update(
+                    {f"true_nn_{k}": v for k, v in shares.items()})
+        return [rows[r] for r in sorted(rows)]
 
     @staticmethod
     def scored_diagnostics(result, y) -> dict:

@@ -167,6 +167,9 @@ def test_registered_smoke_run(tmp_path, monkeypatch):
     assert records[0]["metrics"]["acc"] > 0.15                       # above chance (0.1)
     arrays = np.load(tmp_path / "runs" / "smoke" / "digits" / "rdc" / "seed0" / "labels.npz")
     assert "extra_nn_indices" in arrays and "extra_phase1_embedding" in arrays
+    run = tmp_path / "runs" / "smoke" / "digits" / "rdc" / "seed0"
+    assert "twonn_id" in (run / "history.csv").read_text().splitlines()[0]
+    assert "true_nn_reliable" in (run / "scored_history.csv").read_text().splitlines()[0]
 
 
 def test_table2_alpha_beta_resolved():
@@ -195,3 +198,44 @@ def test_figure16_script_records_then_plots(tmp_path):
     script.main(["plot", "--embeddings", str(npz), "--figure2", str(tmp_path / "f2.png"),
                  "--figure16", str(tmp_path / "f16.png")])
     assert (tmp_path / "f2.png").stat().st_size > 1000 and (tmp_path / "f16.png").stat().st_size > 1000
+
+
+def test_history_records_latent_geometry_and_scored_history(blobs):
+    from clusterbench.geometry import pca_dimension
+
+    r = _fit(blobs, seed=0, record_assignments=True, patience=10 ** 6)
+    assert all(np.isfinite(h["twonn_id"]) and 1 <= h["lid_pca90"] <= 4 for h in r.history)
+    assert r.history[-1]["lid_pca90"] == pca_dimension(r.embedding)        # last refresh is on the final Z
+    rows = RDC.scored_history(r, blobs.y)
+    assert [row["refresh"] for row in rows] == [h["refresh"] for h in r.history]
+    assert [row["step"] for row in rows] == [h["step"] for h in r.history]
+    assert rows[-1]["acc"] > 0.9
+    # scores are the recorded neighbour sets scored by true_neighbour_shares, refresh by refresh
+    j = len(r.extras["nn_refresh"]) - 1
+    ref = true_neighbour_shares(blobs.y, r.extras["nn_indices"][j], r.extras["nn_reliable"][j], r.extras["nn_core"][j])
+    assert rows[int(r.extras["nn_refresh"][j])]["true_nn_reliable"] == ref["reliable"]
+
+
+def test_true_neighbour_shares_by_hand():
+    y = np.array([0, 0, 1, 1])
+    idx = np.array([[1, 2], [0, 3], [3, 0], [2, 1]])
+    core = np.array([True, True, False, True])
+    reliable = np.array([[True, False], [True, True], [False, False], [True, False]])
+    s = true_neighbour_shares(y, idx, reliable, core)
+    assert s["all"] == pytest.approx(4 / 8)          # same-label neighbours: 1, 0, 3, 2
+    assert s["core"] == pytest.approx(3 / 6)         # rows 0, 1, 3
+    assert s["reliable"] == pytest.approx(3 / 4)     # (0,1) yes, (1,0) yes, (1,3) no, (3,2) yes
+
+
+def test_ablation_options_p1_p3(blobs):
+    from clusterbench.cluster import kmeans
+
+    p1 = _fit(blobs, seed=0, phase2=False)
+    assert p1.extras["iterations"] == 0 and len(p1.history) == 1
+    np.testing.assert_array_equal(p1.embedding, p1.extras["phase1_embedding"])   # k-means on the P1 codes
+    np.testing.assert_array_equal(p1.labels, kmeans(p1.embedding, 3, n_init=2, seed=0)[0])
+    p13 = _fit(blobs, seed=0, phase2=False, dec_phase=True, dec_update_interval=2, dec_max_iter=6)
+    assert [h["phase"] for h in p13.history if "phase" in h] and p13.extras["dec_iterations"] <= 6
+    assert not np.allclose(p13.embedding, p13.extras["phase1_embedding"])       # DEC moved the encoder
+    p123 = _fit(blobs, seed=0, dec_phase=True, dec_update_interval=2, dec_max_iter=6)
+    assert p123.extras["iterations"] > 0 and "phase2_labels" in p123.extras
