@@ -106,6 +106,9 @@ def test_same_seed_same_labels_and_outputs():
     assert np.array_equal(a.labels, a.extras["labels_sc_y"])        # main row = SC-Y
     assert a.embedding.shape == (120, 8)
     assert [h["epoch"] for h in a.history] == [1, 2] and all(np.isfinite(h["objective"]) for h in a.history)
+    assert a.history[0]["batch"] == 64                              # min(batch_size, N)
+    c = AHCL(AHCLConfig(**{**SMOKE, "batch_per_cluster": 30})).fit_predict(data, 3, seed=5)
+    assert c.history[0]["batch"] == 90                              # 30 per cluster x 3 clusters
 
 
 def test_image_network_and_clustering_choice():
@@ -182,5 +185,6 @@ def test_registry_profiles_resolve():
     assert quick.epochs * quick.iterations <= 20
     _, cpu = resolve_config("ahcl", "umist", "cpu")
     assert (cpu.epochs, cpu.iterations, cpu.lr, cpu.z_dim) == (10, 20, 1e-3, 128) and cpu.gamma == paper.gamma
+    assert (cpu.batch_size, cpu.batch_per_cluster, paper.batch_per_cluster) == (256, 20, None)
     _, mse = resolve_config("ahcl_mse", "coil20", "paper")
     assert mse.features == "mse"
