@@ -160,7 +160,8 @@ def cmd_datasets_table(args) -> int:
         path = Path(args.status_dir) / f"{name}.json"
         if path.exists():
             statuses[name] = read_json(path)
-    md, tex = render_dataset_table(datasets, statuses, args.profile)
+    source = tuple(args.published.split(":", 1)) if args.published else None
+    md, tex = render_dataset_table(datasets, statuses, args.profile, _published() if source else None, source)
     out = Path(args.out)
     write_text(out, md)
     write_text(out.with_suffix(".tex"), tex)
@@ -284,6 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", required=True)
     p.add_argument("--status-dir", default="resources/datasets")
     p.add_argument("--datasets", nargs="*", help="default: the profile's")
+    p.add_argument("--published", metavar="PAPER:TABLE", help="print that table's N / D / classes beside, e.g. ahcl:1")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_datasets_table)
 

@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -135,7 +136,7 @@ def test_unregistered_method_says_not_implemented_then_fills_in(published, monke
     assert grid[0][0].text == "not run: method not implemented [42.87]"
     assert spec_pairs(spec, []) == []
     registered = dict(tables.methods())
-    registered["future_method"] = object()
+    registered["future_method"] = SimpleNamespace(applies_to=lambda dataset: True)
     monkeypatch.setattr(tables, "methods", lambda: registered)
     _, _, grid = build_cells(spec, runs, published, [])
     assert grid[0][0].text.startswith("50.00 ± 0.00 [42.87")
@@ -236,3 +237,17 @@ def test_citation_cff():
     cff = yaml.safe_load((REPO / "CITATION.cff").read_text())
     assert cff["cff-version"] == "1.2.0" and cff["title"] and cff["message"]
     assert cff["version"] == __import__("clusterbench").__version__
+
+
+def test_dataset_table_prints_the_papers_table1_beside(published):
+    from clusterbench.report.tables import render_dataset_table
+
+    md, tex = render_dataset_table(["umist", "palm", "digits"], {}, "cpu", published, ("ahcl", "1"))
+    assert "| 575 / 1024 / 20 " in md and "| 2000 / 256 / 100 " in md
+    assert "| – / – / – " in md                              # digits is not in AHCL's Table 1
+    assert "Every printed value matches" in md and r"\toprule" in tex
+    changed = published.copy()
+    changed.loc[(changed.paper == "ahcl") & (changed.table == "1") & (changed.dataset == "palm")
+                & (changed.metric == "classes"), "value"] = 99.0
+    md, _ = render_dataset_table(["palm"], {}, "cpu", changed, ("ahcl", "1"))
+    assert "2000 / 256 / 99*" in md and "* differs" in md

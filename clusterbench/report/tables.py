@@ -48,6 +48,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -474,23 +475,46 @@ def render(spec: dict, runs: pd.DataFrame, published: pd.DataFrame | None, profi
     return "\n".join(md), "\n".join(tex)
 
 
-def render_dataset_table(datasets: list[str], statuses: dict[str, dict], profile: str) -> tuple[str, str]:
-    """Table 1: the profile's datasets (source, N, shape, classes, availability, citation)."""
+def render_dataset_table(datasets: list[str], statuses: dict[str, dict], profile: str,
+                         published=None, source: tuple[str, str] | None = None) -> tuple[str, str]:
+    """Table 1: the profile's datasets (source, N, shape, classes, availability, citation).
+
+    With ``published`` (load_published()) and ``source`` = (paper, table), a column gives the
+    paper's samples / dimensions / classes beside the suite's, marking each that differs.
+    """
     from tabulate import tabulate
 
     from ..data import get_spec
 
     headers = ["Dataset", "Description", "Source", "N", "Shape", "Classes", "Status", "Reference"]
-    body = []
+    if source:
+        headers.insert(6, f"{source[0]} Table {source[1]}: N / D / classes")
+    body, differs = [], False
     for name in datasets:
         spec = get_spec(name)
         status = statuses.get(name, {})
         state = status.get("status", "not prepared")
-        body.append([name, spec.title, spec.source, str(status.get("n_samples", spec.n_samples)),
-                     "×".join(map(str, spec.shape)), str(spec.n_classes), state, spec.citation])
-    md = "\n".join([f"# Table 1: datasets of profile `{profile}`", "",
-                    tabulate(body, headers=headers, tablefmt="pipe", disable_numparse=True), "",
-                    f"Rendered by {suite_version()}.", ""])
+        n = int(status.get("n_samples", spec.n_samples))
+        row = [name, spec.title, spec.source, str(n), "×".join(map(str, spec.shape)), str(spec.n_classes),
+               state, spec.citation]
+        if source:
+            ours = {"samples": n, "dimensions": int(np.prod(spec.shape)), "classes": spec.n_classes}
+            printed = []
+            for metric, value in ours.items():
+                hit = published_lookup(published, [{"paper": source[0], "table": source[1]}], "dataset", name, metric)
+                if hit is None:
+                    printed.append("–")
+                    continue
+                printed.append(f"{hit[0]:g}" + ("" if hit[0] == value else "*"))
+                differs |= hit[0] != value
+            row.insert(6, " / ".join(printed))
+        body.append(row)
+    lines = [f"# Table 1: datasets of profile `{profile}`", "",
+             tabulate(body, headers=headers, tablefmt="pipe", disable_numparse=True), ""]
+    if source:
+        lines += [f"Published: {source[0]} Table {source[1]} (D = values per sample). "
+                  + ("* differs from the suite's dataset." if differs else "Every printed value matches the suite's dataset."), ""]
+    md = "\n".join(lines + [f"Rendered by {suite_version()}.", ""])
     tex = [r"\begin{table}[t]", r"\centering", r"\small", rf"\caption{{Datasets of profile {profile}.}}",
            r"\begin{tabular}{" + "l" * len(headers) + "}", r"\toprule", " & ".join(headers) + r" \\", r"\midrule"]
     tex += [" & ".join(_latex_escape(c) for c in row) + r" \\" for row in body]
