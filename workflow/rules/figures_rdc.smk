@@ -44,7 +44,8 @@ RDC_FIG_DATASETS = ["mnist5k", "usps", "digits"]
 RDC_BUDGET_TEXT = {
     "smoke": "smoke (seconds, tests only)",
     "cpu": "network d-64-64-256-10, 1,000 pretraining steps of Adam 3e-3 (acai_frozen), "
-    "R-DC refresh every 50 steps, 1,000 steps (sweeps: 500) with Algorithm 1's stopping rule off",
+    "R-DC refresh every 50 steps, 1,000 steps (alpha-beta and noise sweeps: 500) with Algorithm 1's "
+    "stopping rule off; P3 (ablation) DEC at most 1,000 steps, target update every 50",
     "paper": "the paper profile (d-500-500-2000-10, the recipes' and methods' paper budgets)",
 }[RDC_FIG_BUDGET]
 
@@ -141,7 +142,7 @@ rule rdc_figure17:
     benchmark:
         f"benchmarks/figures/rdc_{RDC_FIG_BUDGET}_figure17.tsv"
     shell:
-        "python workflow/scripts/rdc_plots.py figure17 --summary {input} --budget-text '{params.text}' "
+        "python workflow/scripts/rdc_plots.py figure17 --summary {input} --budget-text {params.text:q} "
         "--out {output} > {log} 2>&1"
 
 
@@ -160,7 +161,7 @@ rule rdc_figure20:
     benchmark:
         f"benchmarks/figures/rdc_{RDC_FIG_BUDGET}_figure20.tsv"
     shell:
-        "python workflow/scripts/rdc_plots.py figure20 --summary {input} --budget-text '{params.text}' "
+        "python workflow/scripts/rdc_plots.py figure20 --summary {input} --budget-text {params.text:q} "
         "--out {output} > {log} 2>&1"
 
 
@@ -179,7 +180,7 @@ rule rdc_table8:
     benchmark:
         f"benchmarks/figures/rdc_{RDC_FIG_BUDGET}_table8.tsv"
     shell:
-        "python workflow/scripts/rdc_plots.py table8 --summary {input} --budget-text '{params.text}' "
+        "python workflow/scripts/rdc_plots.py table8 --summary {input} --budget-text {params.text:q} "
         "--out {output} > {log} 2>&1"
 
 
@@ -216,7 +217,7 @@ rule rdc_table6:
     benchmark:
         f"benchmarks/figures/rdc_{RDC_FIG_BUDGET}_table6.tsv"
     shell:
-        "python workflow/scripts/rdc_plots.py table6 --runtime {input} --budget-text '{params.text}' "
+        "python workflow/scripts/rdc_plots.py table6 --runtime {input} --budget-text {params.text:q} "
         "--out {output} > {log} 2>&1"
 
 

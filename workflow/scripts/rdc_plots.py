@@ -38,12 +38,15 @@ def _budget_text(meta: dict) -> str:
     """The budget as recorded (network, steps, intervals, stopping rule)."""
     runs = meta["runs"]
     pre = runs[f"pretrain_{meta['acai_recipe']}"]["config"]
-    rdc = runs["rdc"]["config"]
+    mse = runs["pretrain_ae_mse"]["config"]
+    rdc, dec = runs["rdc"]["config"], runs["dec"]["config"]
     rule = "Algorithm 1's stopping rule" if rdc["patience"] < 10 ** 6 else \
         "Algorithm 1's stopping rule off (tau falls from the first refresh at this budget)"
     return (f"Budget {meta['budget']}: network d-{'-'.join(map(str, pre['hidden']))}-{pre['embedding_dim']}, "
-            f"{pre['iterations']} ACAI pretraining steps (Adam {pre['lr']:g}), R-DC at most "
-            f"{rdc['max_iterations']} steps, refresh every {rdc['update_interval']}, {rule}; seed {meta['seed']}")
+            f"pretraining {pre['iterations']} ACAI steps (Adam {pre['lr']:g}) / {mse['max_steps'] or 'all'} ae_mse "
+            f"steps (Adam {mse['lr']:g}); phase 2: R-DC at most {rdc['max_iterations']} steps, refresh every "
+            f"{rdc['update_interval']}, {rule}; DEC/IDEC/DynAE at most {dec['max_iter']} steps, update every "
+            f"{dec['update_interval']}, their own stopping rules; seed {meta['seed']}")
 
 
 def _save(fig, path: str, caption: str) -> None:
@@ -89,8 +92,7 @@ def figure1(args) -> None:
     fig.suptitle("Figure 1: ID and LID of DEC's embedding through pretraining and clustering", fontsize=10)
     fig.tight_layout(rect=(0, 0.08, 1, 1))
     _save(fig, args.out, "Deviations: MNIST-5k / USPS instead of MNIST / FMNIST; reconstruction pretraining only "
-          "(the suite has no NT-Xent pretraining for DEC); " + _budget_text(metas[0]) + "; DEC target update every "
-          f"{metas[0]['runs']['dec']['config']['update_interval']} steps.")
+          "(the suite has no NT-Xent pretraining for DEC). " + _budget_text(metas[0]) + ".")
 
 
 def figure3(args) -> None:
@@ -298,7 +300,7 @@ def table8(args) -> None:
             cells = []
             for v in variants:
                 x = np.array([float(r[metric]) for r in rows if r["dataset"] == ds and r["variant"] == v]) * 100
-                cells.append(f"{x.mean():.1f} ± {x.std():.1f}" if x.size else "-")
+                cells.append(f"{x.mean():.1f} ± {x.std(ddof=1) if x.size > 1 else 0.0:.1f}" if x.size else "-")
             lines.append(f"| {DATASET_LABEL.get(ds, ds)} | {label} | " + " | ".join(cells) + " |")
     seeds = sorted({r["seed"] for r in rows})
     lines += ["", f"Mean ± standard deviation over seeds {', '.join(seeds)} (%). P1: ACAI pretraining (the "
@@ -329,7 +331,9 @@ def table6(args) -> None:
     prov = rec["provenance"]
     lines += ["", f"Measured on {prov.get('gpu_model') or prov.get('cpu_model')} ({prov['device']}, "
               f"{rec['torch_threads']} torch thread(s), {prov.get('cpu_count')} CPUs, host {prov.get('hostname')}), "
-              f"seed {rec['seed']}, budget {rec['budget']} ({args.budget_text}). Each method runs "
+              f"seed {rec['seed']}, budget {rec['budget']} ({args.budget_text}); one measurement per method, in "
+              "one process, methods one after another (a shared machine: other jobs may add to the times). "
+              "Each method runs "
               f"{rec['iterations']} iterations of batch 256 from the same (untimed) pretrained network: DEC, IDEC, "
               "DynAE and R-DC their clustering phase with early stopping off, including target updates / "
               "refreshes (k-NN for R-DC) and the final assignment; AE+K-means its reconstruction pretraining and "
