@@ -401,11 +401,11 @@ def main(argv=None) -> None:
     p = common(sub.add_parser("dynamics", help="Figures 1, 3, 12-15, 18"))
     p.add_argument("--dataset", default="mnist5k")
     p.add_argument("--seed", type=int, default=0)
-    p = common(sub.add_parser("alpha-beta", help="Figure 17"))
+    p = common(sub.add_parser("alpha-beta", help="Figure 17"), seeds=(0, 1))
     p.add_argument("--dataset", default="mnist5k")
     p.add_argument("--alphas", type=float, nargs="+", default=[0.1, 0.6, 0.8, 0.9, 1.0])   # Sec. 4.2.4
     p.add_argument("--betas", type=float, nargs="+", default=[0.1, 0.3, 0.7, 1.0, 1.2])
-    p = common(sub.add_parser("noise", help="Figure 20"))
+    p = common(sub.add_parser("noise", help="Figure 20"), seeds=(0, 1))
     p.add_argument("--dataset", default="mnist5k")
     p.add_argument("--levels", type=float, nargs="+", default=[0.0, 0.05, 0.10, 0.15, 0.20, 0.25])
     p = common(sub.add_parser("ablation", help="Table 8"), seeds=(0, 1, 2))
