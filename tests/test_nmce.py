@@ -221,7 +221,8 @@ def test_figure1_script_draws_recorded_labels(tmp_path):
     spec = importlib.util.spec_from_file_location("nmce_figure1", script)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    configs = {"kmeans": {"n_init": 10}, "nmce": {"s1_length": 30000, "unit": "steps", "batch_size": 4096}}
+    configs = {"kmeans": {"n_init": 10, "max_iter": 300}, "dec": {"n_init": 20, "max_iter": 20000, "update_interval": 140},
+               "nmce": {"s1_length": 30000, "unit": "steps", "batch_size": 4096}}
     for method, config in configs.items():
         directory = tmp_path / "paper" / "nmce_double_spiral" / method / "seed0"
         directory.mkdir(parents=True)
@@ -231,7 +232,8 @@ def test_figure1_script_draws_recorded_labels(tmp_path):
     labels, record = module.load_run(tmp_path, "paper", "nmce", 0)
     assert labels.shape == (2000,) and module.budget(record) == "30,000 steps, batch 2,000"
     assert module.budget(module.load_run(tmp_path, "paper", "kmeans", 0)[1]) == "best of 10 restarts"
-    assert module.load_run(tmp_path, "paper", "dec", 0) == (None, None)
+    assert module.budget(module.load_run(tmp_path, "paper", "dec", 0)[1]) == "at most 20,000 iterations"
+    assert module.load_run(tmp_path, "paper", "idec", 0) == (None, None)
     out = tmp_path / "figure1.png"
     module.main(["--runs", str(tmp_path), "--profile", "paper", "--out", str(out)])
     assert out.read_bytes()[:4] == b"\x89PNG"
