@@ -14,10 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg import eigh
 from scipy.sparse.linalg import eigsh
 
 from clusterbench.base import ClusteringMethod, DivergenceError, Result
 from clusterbench.cluster import kmeans, knn
+
+DENSE_EIGH_MAX_N = 5000  # graphs up to this size use the exact dense eigensolver (memory 8 n^2 bytes)
 
 
 @dataclass
@@ -49,7 +52,13 @@ def ncut_embedding(W: sp.csr_matrix, n_clusters: int, seed: int) -> np.ndarray:
         raise DivergenceError("the k-NN graph has isolated points")
     d_inv_sqrt = sp.diags(1.0 / np.sqrt(degree))
     M = d_inv_sqrt @ W @ d_inv_sqrt
-    v0 = np.random.default_rng(seed).standard_normal(W.shape[0])
+    n = W.shape[0]
+    if n <= DENSE_EIGH_MAX_N:
+        # exact dense solver: seconds for n of a few thousand, where ARPACK with many eigenvectors
+        # of a near-degenerate spectrum (e.g. AHCL's dense deep graph Y, 100 clusters) can stall
+        _, U = eigh(M.toarray(), subset_by_index=[n - n_clusters, n - 1])
+        return (d_inv_sqrt @ U).astype(np.float32)
+    v0 = np.random.default_rng(seed).standard_normal(n)
     # a graph with several components has eigenvalue 1 with multiplicity: a wide Lanczos basis
     # and a tight tolerance keep ARPACK from missing copies of it
     ncv = min(W.shape[0] - 1, max(4 * n_clusters + 1, 40))

@@ -52,14 +52,32 @@ def test_knn_excludes_self():
     assert d[2, 0] == 0.0
 
 
+@pytest.mark.parametrize("dense_max_n", [5000, 0])                 # exact dense solver, then ARPACK
 @pytest.mark.parametrize("seed", range(6))
-def test_ncut_embedding_separates_disconnected_components(seed):
+def test_ncut_embedding_separates_disconnected_components(seed, dense_max_n, monkeypatch):
     """Eigenvalue 1 repeated once per component: every copy must be found, for every start vector."""
+    import baselines.spectral
     from baselines.spectral import knn_affinity, ncut_embedding
     from clusterbench.cluster import kmeans
+
+    monkeypatch.setattr(baselines.spectral, "DENSE_EIGH_MAX_N", dense_max_n)
 
     rng = np.random.default_rng(0)
     X = np.concatenate([rng.standard_normal((100, 3)) * 0.1 + 10 * i for i in range(4)]).astype(np.float32)
     y = np.repeat(np.arange(4), 100)
     labels, _ = kmeans(ncut_embedding(knn_affinity(X, 10), 4, seed), 4, seed=0)
     assert cluster_acc(y, labels) == 1.0
+
+
+def test_dense_and_arpack_ncut_embeddings_span_the_same_space(monkeypatch):
+    import baselines.spectral
+    from baselines.spectral import knn_affinity, ncut_embedding
+
+    X = np.random.default_rng(1).standard_normal((300, 5)).astype(np.float32)
+    W = knn_affinity(X, 10)
+    dense = ncut_embedding(W, 6, seed=0).astype(np.float64)
+    monkeypatch.setattr(baselines.spectral, "DENSE_EIGH_MAX_N", 0)
+    arpack = ncut_embedding(W, 6, seed=0).astype(np.float64)
+    Qd, _ = np.linalg.qr(dense)
+    Qa, _ = np.linalg.qr(arpack)
+    assert np.linalg.svd(Qd.T @ Qa, compute_uv=False).min() > 0.999   # principal angles ~ 0
