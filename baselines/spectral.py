@@ -20,7 +20,7 @@ from scipy.sparse.linalg import eigsh
 from clusterbench.base import ClusteringMethod, DivergenceError, Result
 from clusterbench.cluster import kmeans, knn
 
-DENSE_EIGH_MAX_N = 5000  # graphs up to this size use the exact dense eigensolver (memory 8 n^2 bytes)
+DENSE_EIGH_MAX_N = 3000  # graphs up to this size use the exact dense eigensolver (about a second at n = 2,000)
 
 
 @dataclass
