@@ -174,23 +174,24 @@ def mse_loss(X: torch.Tensor, X_hat: torch.Tensor) -> torch.Tensor:
     return ((X - X_hat) ** 2).reshape(X.shape[0], -1).sum(dim=1).mean()
 
 
+def _label_rows(Z: np.ndarray, m: float, chunk: int):
+    """Yield (start, y rows (chunk, n)) of Eq. 12-14 on Z (n, k), chunk by chunk; d_ii = 0 exactly."""
+    Zt = torch.as_tensor(np.ascontiguousarray(Z), dtype=torch.float32)
+    sq = (Zt * Zt).sum(dim=1)
+    for start in range(0, Zt.shape[0], chunk):
+        Zc = Zt[start:start + chunk]
+        d = (sq[start:start + chunk, None] + sq[None, :] - 2.0 * (Zc @ Zt.T)).clamp_min(0.0).sqrt()
+        idx = torch.arange(Zc.shape[0])
+        d[idx, start + idx] = 0.0
+        yield start, adaptive_labels(d, m)
+
+
 def deep_graph(Z: np.ndarray, m: float, chunk: int = 1024) -> sp.csr_matrix:
     """Deep graph Y (n, n) of Eq. 12-14 on the final embedding Z (n, k), sparse (y = 0 for d >= m).
 
     Symmetric, values in [0, 1], y_ii = 1. Built chunk by chunk (memory O(chunk * n)).
     """
-    Zt = torch.as_tensor(np.ascontiguousarray(Z), dtype=torch.float32)
-    n = Zt.shape[0]
-    sq = (Zt * Zt).sum(dim=1)
-    blocks = []
-    for start in range(0, n, chunk):
-        Zc = Zt[start:start + chunk]
-        d2 = sq[start:start + chunk, None] + sq[None, :] - 2.0 * (Zc @ Zt.T)
-        d = d2.clamp_min(0.0).sqrt()
-        idx = torch.arange(Zc.shape[0])
-        d[idx, start + idx] = 0.0               # d_ii = 0 exactly
-        blocks.append(sp.csr_matrix(adaptive_labels(d, m).numpy()))
-    Y = sp.vstack(blocks, format="csr")
+    Y = sp.vstack([sp.csr_matrix(rows.numpy()) for _, rows in _label_rows(Z, m, chunk)], format="csr")
     return ((Y + Y.T) * 0.5).tocsr()            # exact symmetry despite rounding in Z Z^T
 
 
@@ -200,13 +201,9 @@ def class_block_affinity(Z: np.ndarray, y: np.ndarray, m: float, chunk: int = 10
     For figures only (it reads the ground truth); chunked, memory O(chunk * n)."""
     classes, y_idx = np.unique(y, return_inverse=True)
     onehot = torch.nn.functional.one_hot(torch.as_tensor(y_idx), len(classes)).float()     # (n, C)
-    Zt = torch.as_tensor(np.ascontiguousarray(Z), dtype=torch.float32)
-    sq = (Zt * Zt).sum(dim=1)
     total = torch.zeros(len(classes), len(classes))
-    for start in range(0, len(Zt), chunk):
-        d2 = sq[start:start + chunk, None] + sq[None, :] - 2.0 * (Zt[start:start + chunk] @ Zt.T)
-        Y = adaptive_labels(d2.clamp_min(0.0).sqrt(), m)                                     # Eq. 12-14
-        total += onehot[start:start + chunk].T @ Y @ onehot
+    for start, rows in _label_rows(Z, m, chunk):                                            # Eq. 12-14
+        total += onehot[start:start + rows.shape[0]].T @ rows @ onehot
     counts = onehot.sum(dim=0)
     return (total / (counts[:, None] * counts[None, :])).numpy()
 
