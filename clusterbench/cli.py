@@ -203,8 +203,8 @@ def cmd_check(args) -> int:
         report = check_reference(config, Path(args.runs_root), profile, pd.read_csv(path), args.methods,
                                  args.datasets)
     else:
-        report = check_published(config, Path(args.runs_root), profile, _published())
-    text, md = format_report(report, suite_version())
+        report = check_published(config, Path(args.runs_root), profile, _published(), args.methods, args.datasets)
+    text, md = format_report(report, suite_version(), str(args.config))
     print(text, end="")
     if args.out:
         write_text(args.out, md)
@@ -296,8 +296,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reference", nargs="?", const="", default=None,
                    help="compare with the suite's own reference (default file results/reference/{profile}.csv)")
     p.add_argument("--write-reference", metavar="CSV", help="store the current runs as the reference and exit")
-    p.add_argument("--methods", nargs="*", help="restrict --reference / --write-reference to these methods")
-    p.add_argument("--datasets", nargs="*", help="restrict --reference / --write-reference to these datasets")
+    p.add_argument("--methods", nargs="*", help="check (or store the reference of) these methods' cells only")
+    p.add_argument("--datasets", nargs="*", help="check (or store the reference of) these datasets' cells only")
     p.add_argument("--out", default="reports/regression.md", help="markdown report ('' to skip)")
     p.set_defaults(func=cmd_check)
 

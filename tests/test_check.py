@@ -229,3 +229,37 @@ def test_ci_gate_fails_on_broken_metric(gate_runs, tmp_path, monkeypatch, capsys
     printed = capsys.readouterr().out
     assert code == 1
     assert "FAIL: 1 of 7 gated cells failed: ahcl/2 kmeans umist acc" in printed
+
+
+# ------------------------------------------------------------------ cells read from a run's variant column
+def _variant_gate(tmp_path) -> Path:
+    """AHCL Table 3 "AHCL / KM-Z" (USPS: 70.13 ACC) read from the `ahcl` runs' acc_km_z column, plus a
+    K-Means / UMIST cell to show the dataset filter."""
+    config = {"profile": "cpu", "tolerance": 3.0,
+              "gated": [{"paper": "ahcl", "table": "3", "method": "ahcl", "published_method": "ahcl_km_z",
+                         "dataset": "usps", "metric": "acc_km_z", "published_metric": "acc"},
+                        {"paper": "ahcl", "table": "2", "method": "kmeans", "dataset": "umist", "metric": "acc"}]}
+    path = tmp_path / "regression_variant.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_published_method_reads_variant_column(tmp_path):
+    gate = _variant_gate(tmp_path)
+    # acc (SC-Y) is far from 70.13; only acc_km_z may be compared with the KM-Z row
+    write_records(tmp_path / "runs", "cpu", "usps", "ahcl",
+                  {"acc": [0.50, 0.52], "acc_km_z": [0.70, 0.71]})
+    report = check_published(load_config(gate), tmp_path / "runs", "cpu", load_published(), datasets_=["usps"])
+    assert [r.cell for r in report.rows] == ["ahcl/3 ahcl usps acc_km_z"]
+    assert report.rows[0].expected == "70.13" and report.rows[0].status == "PASS"
+    assert report.rows[0].gap == pytest.approx(70.5 - 70.13)
+    write_records(tmp_path / "far", "cpu", "usps", "ahcl", {"acc": [0.70, 0.70], "acc_km_z": [0.60, 0.61]})
+    assert main(["check", "--config", str(gate), "--runs-root", str(tmp_path / "far"), "--datasets", "usps",
+                 "--out", str(tmp_path / "r.md")]) == 1
+    assert f"Gated cells from `{gate}`" in (tmp_path / "r.md").read_text()
+
+
+def test_dataset_filter_without_cells_is_an_error(tmp_path):
+    with pytest.raises(ValueError, match="no gated cell"):
+        check_published(load_config(_variant_gate(tmp_path)), tmp_path, "cpu", load_published(),
+                        datasets_=["palm"])

@@ -48,7 +48,7 @@ def pretrain_input(wildcards):
 
 
 def regression_runs(path="config/regression.yaml"):
-    """The run summaries of the regression gate's cells (profile from config/regression.yaml)."""
+    """The run summaries of a regression gate's cells (under the gate file's profile)."""
     gate = _load_regression(path)
     profile = gate.get("profile", "paper")
     pairs = dict.fromkeys((c["dataset"], c["method"]) for c in gate.get("gated") or [])

@@ -38,7 +38,7 @@ rule render_table:
         datasets=" ".join(DATASETS),
         table_profile=f"--table-profile {TABLES_PROFILE}" if TABLES_PROFILE else "",
     wildcard_constraints:
-        table="(?!(?:table1|index|regression)(?:$|\\.))[A-Za-z0-9_/]+",
+        table="(?!(?:table1|index|regression(?:_[a-z0-9]+)?)(?:$|\\.))[A-Za-z0-9_/]+",
     shell:
         "clusterbench render --spec {input.spec} --profile {params.profile} {params.table_profile} "
         "--datasets {params.datasets} "
@@ -47,18 +47,21 @@ rule render_table:
 
 
 rule regression:
-    """CI regression gate: the gated cells of config/regression.yaml against the published numbers."""
+    """A regression gate config/{gate}.yaml against the published numbers: regression (CI's, AHCL Table 2
+    K-Means / SC-Ncut), regression_ahcl, regression_autoencoders, regression_nmce."""
     input:
-        config="config/regression.yaml",
-        runs=regression_runs(),
+        config="config/{gate}.yaml",
+        runs=lambda wc: regression_runs(f"config/{wc.gate}.yaml"),
     output:
-        "reports/regression.md",
+        "reports/{gate}.md",
+    wildcard_constraints:
+        gate="regression(_[a-z0-9]+)?",
     conda:
         "../../environment.yml"
     log:
-        "logs/reports/regression.log",
+        "logs/reports/{gate}.log",
     benchmark:
-        "benchmarks/reports/regression.tsv"
+        "benchmarks/reports/{gate}.tsv"
     shell:
         "clusterbench check --config {input.config} --runs-root results/runs --out {output} > {log} 2>&1"
 

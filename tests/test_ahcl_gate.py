@@ -1,0 +1,67 @@
+"""AHCL's regression gate (config/regression_ahcl.yaml): the file's consistency, and in CI its USPS cells
+reproduced from the mirror at the cpu profile (AHCL and its MSE ablation, seeds 0-9)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from clusterbench.check import load_config
+from clusterbench.cli import main
+from clusterbench.published import load_published, published_value
+
+REPO = Path(__file__).resolve().parent.parent
+GATE = REPO / "config" / "regression_ahcl.yaml"
+SHARED_MIRROR = REPO.parent / "shared" / "datasets"
+
+
+def _published(cell):
+    return published_value(load_published(), cell["paper"], str(cell["table"]),
+                           cell.get("published_method", cell["method"]), cell["dataset"],
+                           cell.get("published_metric", cell["metric"]))
+
+
+def test_gate_file_is_consistent():
+    """Every cell has a published value; gated cells were measured within 3 points with a seed std under
+    3 points; deviations state their gap and an explanation; no cell is listed twice."""
+    config = load_config(GATE)
+    assert config["profile"] == "cpu"
+    cells = config["gated"] + config["deviations"]
+    keys = [(c["table"], c["method"], c["dataset"], c["metric"]) for c in cells]
+    assert len(set(keys)) == len(keys)
+    for cell in cells:
+        assert _published(cell) is not None, cell
+    for dev in config["deviations"]:
+        assert dev["explanation"].strip() and "gap" in dev and "reproduced" in dev
+    # the four USPS cells CI checks below
+    usps = {(c["method"], c["metric"]) for c in config["gated"] if c["dataset"] == "usps"}
+    assert {("ahcl", "acc_km_z"), ("ahcl", "nmi_max_km_z"), ("ahcl_mse", "acc_km_z"),
+            ("ahcl_mse", "nmi_max_km_z")} <= usps
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_ci_gate_usps_reproduces(tmp_path):
+    """AHCL Table 3 KM-Z cells on USPS (AHCL and MSE features), 10 seeds each at the cpu profile: about
+    4.5 CPU-minutes per method, run as two processes side by side."""
+    if not (SHARED_MIRROR / "usps_all.mat").exists():
+        pytest.skip("shared dataset mirror not present")
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", CLUSTERBENCH_DATA=str(tmp_path / "data"))
+    exe = [sys.executable, "-m", "clusterbench.cli"]
+    procs = [subprocess.Popen(exe + ["run", "--method", method, "--dataset", "usps", "--profile", "cpu",
+                                     "--seed", "0-9", "--out", str(tmp_path / "runs"),
+                                     "--mirror", str(SHARED_MIRROR), "--strict"],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for method in ("ahcl", "ahcl_mse")]
+    for proc in procs:
+        out, _ = proc.communicate()
+        assert proc.returncode == 0, out[-3000:]
+    code = main(["check", "--config", str(GATE), "--runs-root", str(tmp_path / "runs"), "--datasets", "usps",
+                 "--out", str(tmp_path / "regression_ahcl.md")])
+    report = (tmp_path / "regression_ahcl.md").read_text()
+    assert code == 0, report
+    assert "PASS: all" in report and "ahcl/3 ahcl usps acc_km_z" in report
