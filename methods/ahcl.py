@@ -59,6 +59,13 @@ Choices where the paper is silent, and deviations (also in config/methods/ahcl.y
   0.001-0.01, SC-Y 10-74 %), RMS 0.93 x m gave SC-Y 77-80 % and RMS = m 83-91 % (2 seeds
   each). The ratio, not the absolute scale, matters (Eq. 15 is homogeneous in (d, m)), so
   z_rms = m on every dataset; nothing was tuned on AHCL's datasets.
+- Label-free restart guard (not in the paper; ``restart_y_mean`` 0.5, ``max_restarts`` 3): when
+  more than half of all pairs are linked after the first epoch (mean y_ij > 0.5, against about
+  1/C for balanced clusters), Eq. 15 pulls most pairs together and the run stays in that trivial
+  state; the epoch is discarded and the network re-initialised (the run records ``restarts``).
+  At the cpu budget without the guard, every seed whose first-epoch y mean exceeded 0.3 ended
+  collapsed (UMIST seeds 0-2: 0.66-0.98; PALM seed 1: 0.95; COIL20 seed 1: 0.31, final 0.34) and
+  every other seed started at 0.03-0.16. A guard that does not fire leaves the fit unchanged.
 - No BatchNorm inside the encoder (the paper names none; ``batchnorm``).
   Development used scikit-learn digits (labels looked at there only, never
   on AHCL's datasets) to compare these variants.
@@ -130,6 +137,8 @@ class AHCLConfig:
     z_activation: str = "linear"      # linear | relu: activation of the second FC layer
     sc_neighbors: int = 10            # k of the k-NN graph of SC-Z
     n_init: int = 10                  # k-means restarts (KM-Z and on spectral embeddings)
+    restart_y_mean: float | None = 0.5  # re-initialise when the first epoch's mean y_ij exceeds this ...
+    max_restarts: int = 3             # ... at most this many times (label-free guard; None: off)
     snapshot_epochs: list = field(default_factory=list)  # epochs whose full Z is kept (Figures 2-3) ...
     snapshot_seeds: list = field(default_factory=lambda: [0])  # ... for these seeds only (size)
 
@@ -389,14 +398,12 @@ class AHCL(ClusteringMethod):
         N = X.shape[0]
         D = int(np.prod(X.shape[1:]))
         gamma = c.gamma if c.gamma is not None else default_gamma(D)
-        model = SiameseAE(tuple(X.shape[1:]), c).to(dev)
-        opt = torch.optim.Adam(model.parameters(), lr=c.lr)
-        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=c.lr_step, gamma=c.lr_decay)
+        model, opt, sched = self._build(tuple(X.shape[1:]), dev)
         n = min(max(c.batch_size, (c.batch_per_cluster or 0) * n_clusters), N)
         history, extras = [], {}
-        step = 0
+        step, restarts, epoch = 0, 0, 1
         off = ~torch.eye(n, dtype=torch.bool, device=dev)              # pairs i != j (diagnostics)
-        for epoch in range(1, c.epochs + 1):
+        while epoch <= c.epochs:
             model.train()
             sums = np.zeros(5)
             for _ in range(c.iterations):
@@ -415,18 +422,39 @@ class AHCL(ClusteringMethod):
                 sums += [value, float(l_ahcl.detach()), float(l_mse.detach()),
                          float(y_off.mean()), float((y_off > 0).float().mean())]
             mean = sums / c.iterations
+            if epoch == 1 and self._trivial(mean[3]) and restarts < c.max_restarts:
+                # label-free guard: Y links most pairs after the first epoch, and Eq. 15 would pull them
+                # together (the trivial state); start again from a new initialisation
+                restarts += 1
+                model, opt, sched = self._build(tuple(X.shape[1:]), dev)
+                continue
             history.append({"epoch": epoch, "objective": mean[0], "loss_ahcl": mean[1], "loss_mse": mean[2],
                             "y_mean": mean[3], "y_positive_frac": mean[4], "lr": opt.param_groups[0]["lr"],
                             "batch": n})
             sched.step()
             if epoch in set(c.snapshot_epochs) and seed in set(c.snapshot_seeds):
                 extras[f"z_epoch{epoch}"] = self._embed_all(model, X)
+            epoch += 1
+        extras["restarts"] = np.float64(restarts)
         Z = self._embed_all(model, X)
         if not np.isfinite(Z).all():
             raise DivergenceError("the embedding Z has non-finite values")
         labels = self.cluster(Z, n_clusters, seed)
         extras.update({f"labels_{k}": v for k, v in labels.items()})
         return Result(labels=labels[c.clustering], embedding=Z, history=history, extras=extras)
+
+    def _build(self, shape: tuple[int, ...], dev):
+        """A freshly initialised Siamese AE with its Adam optimiser and step decay."""
+        c = self.config
+        model = SiameseAE(shape, c).to(dev)
+        opt = torch.optim.Adam(model.parameters(), lr=c.lr)
+        return model, opt, torch.optim.lr_scheduler.StepLR(opt, step_size=c.lr_step, gamma=c.lr_decay)
+
+    def _trivial(self, y_mean: float) -> bool:
+        """Whether the first epoch ended in the trivial state: more than ``restart_y_mean`` of all pairs
+        linked (mean y_ij; balanced clusters give about 1/C). Only AHCL features use Y."""
+        c = self.config
+        return c.features == "ahcl" and c.restart_y_mean is not None and y_mean > c.restart_y_mean
 
     @staticmethod
     def scored_diagnostics(result: Result, y: np.ndarray) -> dict:

@@ -188,3 +188,19 @@ def test_registry_profiles_resolve():
     assert (cpu.batch_size, cpu.batch_per_cluster, paper.batch_per_cluster) == (256, 20, None)
     _, mse = resolve_config("ahcl_mse", "coil20", "paper")
     assert mse.features == "mse"
+
+
+def test_trivial_first_epoch_restarts_from_a_new_initialisation():
+    """The label-free guard: a first epoch whose mean y_ij exceeds restart_y_mean is discarded and the network
+    re-initialised, at most max_restarts times; an untriggered guard leaves the fit unchanged."""
+    data = _blobs()
+    base = AHCL(AHCLConfig(**SMOKE, restart_y_mean=None)).fit_predict(data, 3, seed=2)
+    untriggered = AHCL(AHCLConfig(**SMOKE, restart_y_mean=1.0)).fit_predict(data, 3, seed=2)
+    assert untriggered.extras["restarts"] == 0 and base.extras["restarts"] == 0
+    assert np.array_equal(base.embedding, untriggered.embedding)
+    always = AHCL(AHCLConfig(**SMOKE, restart_y_mean=-1.0, max_restarts=2)).fit_predict(data, 3, seed=2)
+    assert always.extras["restarts"] == 2                         # then trains on despite the state
+    assert [h["epoch"] for h in always.history] == [1, 2]          # discarded epochs are not recorded
+    assert not np.array_equal(always.embedding, base.embedding)    # a different initialisation
+    mse = AHCL(AHCLConfig(**SMOKE, features="mse", restart_y_mean=-1.0)).fit_predict(data, 3, seed=2)
+    assert mse.extras["restarts"] == 0                             # the MSE ablation does not use Y
