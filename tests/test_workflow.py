@@ -88,3 +88,17 @@ def test_lint_is_clean(tmp_path):
     _copy_workflow(tmp_path)
     result = _snakemake(tmp_path, "--lint", check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_gate_reports_lay_out_their_runs(tmp_path):
+    """reports/regression_ahcl.md needs the cpu-profile runs of its cells; every gate file has a report."""
+    _copy_workflow(tmp_path)
+    out = _snakemake(tmp_path, "reports/regression_ahcl.md", "-n").stdout
+    for path in ("results/runs/cpu/usps/ahcl/summary.json", "results/runs/cpu/coil20/ahcl_mse/summary.json",
+                 "results/runs/cpu/umist/dec/summary.json"):
+        assert path in out, path
+    assert "rule render_table" not in out
+    for gate in sorted((REPO / "config").glob("regression*.yaml")):
+        result = _snakemake(tmp_path, f"reports/{gate.stem}.md", "-n", check=False)
+        assert result.returncode == 0 and "rule regression" in result.stdout, result.stdout + result.stderr
