@@ -133,9 +133,11 @@ def _published_of(published: pd.DataFrame, cell: dict) -> float | None:
 
 
 def _scale_of(published: pd.DataFrame, cell: dict) -> str:
+    """The published row's scale (percent, fraction or raw) of the cell's own metric."""
     method = cell.get("published_method", cell["method"])
     hit = published[(published.paper == cell["paper"]) & (published.table == str(cell["table"]))
-                    & (published.method == method) & (published.dataset == cell["dataset"])]
+                    & (published.method == method) & (published.dataset == cell["dataset"])
+                    & (published.metric == cell.get("published_metric", cell["metric"]))]
     return str(hit.scale.iloc[0]) if len(hit) else "fraction"
 
 
@@ -174,8 +176,9 @@ def check_published(config: dict, runs_root: Path, profile: str, published: pd.D
         gap = mean - pub
         ok = abs(gap) <= allowed + 1e-9
         detail = "" if n_ok == n else f"{n - n_ok} of {n} seeds not ok"
-        report.rows.append(CheckRow(name, expected, f"{mean:.2f} ± {std:.2f} (n={n_ok})", gap, allowed,
-                                    "PASS" if ok else "FAIL", detail))
+        digits = 2 if scale == "percent" else 3
+        reproduced = f"{mean:.{digits}f} ± {std:.{digits}f} (n={n_ok})"
+        report.rows.append(CheckRow(name, expected, reproduced, gap, allowed, "PASS" if ok else "FAIL", detail))
     measured = []
     for dev in report.deviations:
         dev = dict(dev)
@@ -183,8 +186,9 @@ def check_published(config: dict, runs_root: Path, profile: str, published: pd.D
         dev["published"] = "" if pub is None else f"{pub:.2f}" if _scale_of(published, dev) == "percent" else f"{pub:.3f}"
         stats = _stats(runs, dev["dataset"], dev["method"], dev["metric"])
         if stats is not None and pub is not None:
-            factor = 100.0 if _scale_of(published, dev) == "percent" else 1.0
-            dev["reproduced"] = f"{stats[0] * factor:.2f} ± {stats[1] * factor:.2f} (n={stats[2]})"
+            percent = _scale_of(published, dev) == "percent"
+            factor, digits = (100.0, 2) if percent else (1.0, 3)
+            dev["reproduced"] = f"{stats[0] * factor:.{digits}f} ± {stats[1] * factor:.{digits}f} (n={stats[2]})"
             dev["gap"] = stats[0] * factor - pub
         measured.append(dev)
     report.deviations = measured

@@ -263,3 +263,20 @@ def test_dataset_filter_without_cells_is_an_error(tmp_path):
     with pytest.raises(ValueError, match="no gated cell"):
         check_published(load_config(_variant_gate(tmp_path)), tmp_path, "cpu", load_published(),
                         datasets_=["palm"])
+
+
+def test_raw_scale_deviation_is_not_read_as_percent(tmp_path):
+    """A deviation on a raw-scale published metric (NMCE Table A.1 z-sim, 0.017) is compared unscaled, even
+    though the same published row also has a percent metric (accuracy)."""
+    config = {"profile": "paper", "gated": [],
+              "deviations": [{"paper": "nmce", "table": "A.1", "method": "nmce", "dataset": "nmce_two_manifold",
+                              "metric": "zsim_true_cluster", "gap": 0.17, "reproduced": "x",
+                              "explanation": "test"}]}
+    path = tmp_path / "gate.yaml"
+    path.write_text(yaml.safe_dump(config))
+    write_records(tmp_path / "runs", "paper", "nmce_two_manifold", "nmce",
+                  {"acc": [1.0, 1.0], "zsim_true_cluster": [0.18, 0.20]})
+    report = check_published(load_config(path), tmp_path / "runs", "paper", load_published())
+    dev = report.deviations[0]
+    assert dev["published"] == "0.017" and dev["reproduced"] == "0.190 ± 0.010 (n=2)"
+    assert dev["gap"] == pytest.approx(0.19 - 0.017)
