@@ -18,8 +18,8 @@ def cache(tmp_path, monkeypatch):
     return tmp_path / "data"
 
 
-def test_the_six_embedded_sets_are_registered():
-    assert set(EMBEDDED) == {"digits", "mnist5k", "nmce_double_spiral", "nmce_two_manifold",
+def test_the_embedded_sets_are_registered():
+    assert set(EMBEDDED) == {"digits", "mnist5k", "nmce_double_spiral", "nmce_double_spiral_40k", "nmce_two_manifold",
                              "nmce_two_manifold_nonid", "rdc_four_curves"}
 
 

@@ -52,11 +52,15 @@ def test_only_datasets_is_validated(tmp_path, monkeypatch, body, message):
 def test_nmce_runs_on_its_papers_datasets_only():
     """NMCE: the paper's datasets plus the embedded sets of the quick/smoke profiles; not e.g. VesselMNIST3D."""
     entry = methods()["nmce"]
-    for dataset in ("nmce_two_manifold", "nmce_two_manifold_nonid", "nmce_double_spiral", "coil20", "coil100",
+    for dataset in ("nmce_two_manifold", "nmce_two_manifold_nonid", "nmce_double_spiral", "nmce_double_spiral_40k",
+                    "coil20", "coil100",
                     "cifar10_train", "cifar100_20_train", "stl10", "imagenet10", "imagenet_dogs15", "digits",
                     "mnist5k", "rdc_four_curves"):
         assert entry.applies_to(dataset), dataset
     for dataset in ("vesselmnist3d", "usps", "cifar10", "tiny_imagenet"):
         assert not entry.applies_to(dataset), dataset
+    # Figure 1's 40,000-point spiral gets the Table B.1 "Double Spiral" row (batches of 4,096 drawn from it)
+    assert resolve_config("nmce", "nmce_double_spiral_40k", "paper")[1] == resolve_config(
+        "nmce", "nmce_double_spiral", "paper")[1]
     # the CIFAR rows of Table B.1 are keyed by the training splits NMCE clusters
     assert resolve_config("nmce", "cifar100_20_train", "paper")[1].s2_cluster_wd == 0.001

@@ -1,16 +1,18 @@
 # NMCE figures (Li et al. 2022): drawn from recorded run labels, never recomputed by the plot.
-# Figure 1 uses the paper profile (NMCE: Table B.1 "Double Spiral", 30,000 full-batch steps) whatever
-# profile the DAG runs, as the paper tables do; one seed (0), the paper shows one run.
+# Figure 1 uses the paper profile (NMCE: Table B.1 "Double Spiral", 30,000 steps of batch 4,096) whatever
+# profile the DAG runs, as the paper tables do; one seed (0), the paper shows one run. The data are the
+# 40,000-point spiral, standing in for the paper's fresh samples per batch (clusterbench/data/catalog.py).
 NMCE_FIGURE1_METHODS = ["kmeans", "dec", "nmce"]
+NMCE_FIGURE1_DATASET = "nmce_double_spiral_40k"
 
 
 rule nmce_figure1_record:
     """Seed 0 of one Figure 1 panel: {method} on the double spiral (DEC pretrains its own seed-0 autoencoder)."""
     input:
-        dataset="resources/datasets/nmce_double_spiral.json",
+        dataset=f"resources/datasets/{NMCE_FIGURE1_DATASET}.json",
         method="config/methods/{method}.yaml",
     output:
-        "results/runs/paper/nmce_double_spiral/{method}/seed0/record.json",
+        f"results/runs/paper/{NMCE_FIGURE1_DATASET}/{{method}}/seed0/record.json",
     conda:
         "../../environment.yml"
     log:
@@ -19,12 +21,13 @@ rule nmce_figure1_record:
         "benchmarks/figures/nmce_figure1_{method}.tsv"
     params:
         device=DEVICE,
+        dataset=NMCE_FIGURE1_DATASET,
     wildcard_constraints:
         method="|".join(NMCE_FIGURE1_METHODS),
     threads: 1
     shell:
         "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} CLUSTERBENCH_PRETRAINED=resources/pretrained "
-        "clusterbench run --method {wildcards.method} --dataset nmce_double_spiral --profile paper --seed 0 "
+        "clusterbench run --method {wildcards.method} --dataset {params.dataset} --profile paper --seed 0 "
         "--out results/runs --device {params.device} > {log} 2>&1"
 
 
@@ -32,7 +35,8 @@ rule nmce_figure1:
     """NMCE Figure 1: the double spiral clustered by k-means, DEC and NMCE (recorded labels, seed 0)."""
     input:
         expand(
-            "results/runs/paper/nmce_double_spiral/{method}/seed0/record.json",
+            "results/runs/paper/{dataset}/{method}/seed0/record.json",
+            dataset=NMCE_FIGURE1_DATASET,
             method=NMCE_FIGURE1_METHODS,
         ),
     output:
@@ -45,6 +49,8 @@ rule nmce_figure1:
         "benchmarks/figures/nmce_figure1.tsv"
     params:
         methods=",".join(NMCE_FIGURE1_METHODS),
+        dataset=NMCE_FIGURE1_DATASET,
     shell:
         "python workflow/scripts/nmce_figure1.py --runs results/runs --profile paper --seed 0 "
+        "--dataset {params.dataset} "
         "--methods {params.methods} --out {output} > {log} 2>&1"

@@ -1,12 +1,12 @@
 """NMCE Figure 1: the double spiral clustered by k-means, a deep clustering baseline and NMCE.
 
-Reads run records only (``{runs}/{profile}/nmce_double_spiral/{method}/seed{S}/labels.npz``
+Reads run records only (``{runs}/{profile}/{dataset}/{method}/seed{S}/labels.npz``
 and ``record.json``) and the data set's coordinates; colours are the recorded
 cluster labels, panel titles carry the recorded ACC. The paper's left panel is
 "a deep clustering method" without a name; the default here is DEC.
 
-    python workflow/scripts/nmce_figure1.py --runs results/runs --profile quick --seed 0 \
-        --out reports/nmce/figure1.png
+    python workflow/scripts/nmce_figure1.py --runs results/runs --profile paper --seed 0 \
+        --dataset nmce_double_spiral_40k --out reports/nmce/figure1.png
 """
 
 from __future__ import annotations
@@ -17,12 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-DATASET = "nmce_double_spiral"
-
-
-def load_run(runs: Path, profile: str, method: str, seed: int):
+def load_run(runs: Path, profile: str, method: str, seed: int, dataset: str = "nmce_double_spiral"):
     """(labels, record) of one recorded run, or (None, None) when it is missing or failed."""
-    directory = Path(runs) / profile / DATASET / method / f"seed{seed}"
+    directory = Path(runs) / profile / dataset / method / f"seed{seed}"
     record_path, labels_path = directory / "record.json", directory / "labels.npz"
     if not record_path.exists() or not labels_path.exists():
         return None, None
@@ -49,6 +46,7 @@ def main(argv=None) -> None:
     parser.add_argument("--runs", default="results/runs")
     parser.add_argument("--profile", default="quick")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--dataset", default="nmce_double_spiral", help="nmce_double_spiral(_40k)")
     parser.add_argument("--methods", default="kmeans,dec,nmce", help="comma-separated, left to right")
     parser.add_argument("--out", default="reports/nmce/figure1.png")
     args = parser.parse_args(argv)
@@ -62,12 +60,12 @@ def main(argv=None) -> None:
     from clusterbench.io import atomic_path
     from clusterbench.registry import methods
 
-    X = load_dataset(DATASET).X
+    X = load_dataset(args.dataset).X
     names = args.methods.split(",")
     registry = methods()
     fig, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 4), squeeze=False)
     for ax, name in zip(axes[0], names):
-        labels, record = load_run(Path(args.runs), args.profile, name, args.seed)
+        labels, record = load_run(Path(args.runs), args.profile, name, args.seed, args.dataset)
         display = registry[name].display if name in registry else name
         if labels is None:
             status = (record or {}).get("status", "no record")
@@ -80,7 +78,7 @@ def main(argv=None) -> None:
         ax.set_aspect("equal")
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.suptitle(f"NMCE Figure 1: double spiral (2,000 fixed points), profile {args.profile}, seed {args.seed}; "
+    fig.suptitle(f"NMCE Figure 1: double spiral ({len(X):,} fixed points), profile {args.profile}, seed {args.seed}; "
                  "colours = recorded cluster labels\n(the paper's NMCE panel separates the two spirals; "
                  "an NMCE ACC near 50-60 % means it is not reproduced here)", fontsize=10)
     fig.tight_layout()
