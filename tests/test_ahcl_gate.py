@@ -61,7 +61,7 @@ def test_ci_gate_usps_reproduces(tmp_path):
         out, _ = proc.communicate()
         assert proc.returncode == 0, out[-3000:]
     code = main(["check", "--config", str(GATE), "--runs-root", str(tmp_path / "runs"), "--datasets", "usps",
-                 "--out", str(tmp_path / "regression_ahcl.md")])
+                 "--methods", "ahcl", "ahcl_mse", "--out", str(tmp_path / "regression_ahcl.md")])
     report = (tmp_path / "regression_ahcl.md").read_text()
     assert code == 0, report
-    assert "PASS: all" in report and "ahcl/3 ahcl usps acc_km_z" in report
+    assert "PASS: all 4 gated cells" in report and "ahcl/3 ahcl usps acc_km_z" in report
