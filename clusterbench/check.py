@@ -122,7 +122,7 @@ def _why_no_runs(runs: pd.DataFrame, dataset: str, method: str) -> str:
     return f"no ok runs ({', '.join(sorted(set(rows.status)))}{': ' + reasons[0] if reasons else ''})"
 
 
-def _published_of(published: pd.DataFrame, cell: dict) -> float | None:
+def cell_published_value(published: pd.DataFrame, cell: dict) -> float | None:
     """The published value a cell is compared with (``published_method`` / ``published_metric`` default to
     the run's ``method`` / ``metric``)."""
     from .published import published_value
@@ -157,7 +157,7 @@ def check_published(config: dict, runs_root: Path, profile: str, published: pd.D
     for cell in cells:
         name = cell_name(cell)
         metric = cell["metric"]
-        pub = _published_of(published, cell)
+        pub = cell_published_value(published, cell)
         if pub is None:
             raise ConfigError(f"gated cell {name}: no published value in results/published")
         scale = _scale_of(published, cell)
@@ -182,7 +182,7 @@ def check_published(config: dict, runs_root: Path, profile: str, published: pd.D
     measured = []
     for dev in report.deviations:
         dev = dict(dev)
-        pub = _published_of(published, dev)
+        pub = cell_published_value(published, dev)
         dev["published"] = "" if pub is None else f"{pub:.2f}" if _scale_of(published, dev) == "percent" else f"{pub:.3f}"
         stats = _stats(runs, dev["dataset"], dev["method"], dev["metric"])
         if stats is not None and pub is not None:

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from clusterbench.check import load_config
-from clusterbench.published import load_published, published_value
+from clusterbench.check import cell_published_value, load_config
+from clusterbench.published import load_published
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -16,6 +16,5 @@ def test_gated_cells_have_published_values(path):
     published = load_published()
     assert config["gated"]
     for cell in config["gated"]:
-        metric = cell.get("published_metric", cell["metric"])
-        value = published_value(published, cell["paper"], cell["table"], cell["method"], cell["dataset"], metric)
+        value = cell_published_value(published, cell)
         assert value is not None, f"{path.name}: no published value for {cell}"
