@@ -80,7 +80,7 @@ def main(argv=None) -> None:
         ax.set_yticks([])
     fig.suptitle(f"NMCE Figure 1: double spiral ({len(X):,} fixed points), profile {args.profile}, seed {args.seed}; "
                  "colours = recorded cluster labels\n(the paper's NMCE panel separates the two spirals; "
-                 "an NMCE ACC near 50-60 % means it is not reproduced here)", fontsize=10)
+                 "an NMCE ACC well below 100 % means it is not reproduced here)", fontsize=10)
     fig.tight_layout()
     out = Path(args.out)
     with atomic_path(out) as tmp:
