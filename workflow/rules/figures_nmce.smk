@@ -2,6 +2,8 @@
 # Figure 1 uses the paper profile (NMCE: Table B.1 "Double Spiral", 30,000 steps of batch 4,096) whatever
 # profile the DAG runs, as the paper tables do; one seed (0), the paper shows one run. The data are the
 # 40,000-point spiral, standing in for the paper's fresh samples per batch (clusterbench/data/catalog.py).
+# Measured (seed 0, git 8cc06c9): k-means 59.5 %, DEC 59.9 %, NMCE 66.5 % (44 CPU-min); NMCE cuts the
+# spirals across rather than separating them, as on the 2,000-point set (57.3 %): not reproduced.
 NMCE_FIGURE1_METHODS = ["kmeans", "dec", "nmce"]
 NMCE_FIGURE1_DATASET = "nmce_double_spiral_40k"
 
