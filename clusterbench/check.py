@@ -142,7 +142,9 @@ def _scale_of(published: pd.DataFrame, cell: dict) -> str:
 
 
 def _selected(cells: list[dict], methods_: list[str] | None, datasets_: list[str] | None) -> list[dict]:
-    return [c for c in cells if (not methods_ or c["method"] in methods_) and (not datasets_ or c["dataset"] in datasets_)]
+    """The cells of these methods and datasets (all when None)."""
+    return [c for c in cells
+            if (not methods_ or c["method"] in methods_) and (not datasets_ or c["dataset"] in datasets_)]
 
 
 def check_published(config: dict, runs_root: Path, profile: str, published: pd.DataFrame,
