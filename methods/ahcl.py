@@ -138,7 +138,7 @@ class AHCLConfig:
     sc_neighbors: int = 10            # k of the k-NN graph of SC-Z
     n_init: int = 10                  # k-means restarts (KM-Z and on spectral embeddings)
     restart_y_mean: float | None = 0.5  # re-initialise when the first epoch's mean y_ij exceeds this ...
-    max_restarts: int = 3             # ... at most this many times (label-free guard; None: off)
+    max_restarts: int = 3             # ... at most this many times (label-free guard; off when the above is None)
     snapshot_epochs: list = field(default_factory=list)  # epochs whose full Z is kept (Figures 2-3) ...
     snapshot_seeds: list = field(default_factory=lambda: [0])  # ... for these seeds only (size)
 
