@@ -307,3 +307,37 @@ def test_manual_placement_with_a_missing_class_names_it(cache):
     with pytest.raises(ValueError, match=f"class folder {IMAGENET10_WNIDS[-1]}/ is missing"):
         load_dataset("imagenet10")
     assert not (cache / "processed").exists()
+
+
+def test_concurrent_fetches_of_one_file_both_succeed(http, monkeypatch, cache):
+    """Two runs that start at once (e.g. AHCL and its MSE ablation) fetch the same raw file side by side:
+    each writes its own part file, so neither finds its copy renamed away by the other."""
+    import threading
+
+    import clusterbench.data.download as download
+
+    spec, _, _, _ = use_fakes(monkeypatch, http, "usps")
+    barrier = threading.Barrier(2)
+    real_copy = download._copy_url
+
+    def copy_in_step(url, part):
+        real_copy(url, part)
+        barrier.wait(timeout=10)            # both copies written before either renames
+
+    monkeypatch.setattr(download, "_copy_url", copy_in_step)
+    results, errors = [], []
+
+    def fetch():
+        try:
+            results.append(download.fetch(spec.files[0], "usps", cache=cache))
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=fetch) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(results) == 2 and results[0] == results[1]
+    assert not list(cache.rglob("*.part"))
+    assert load_dataset("usps").n_samples == 20

@@ -14,6 +14,7 @@ import hashlib
 import http.client
 import os
 import shutil
+import tempfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -144,31 +145,36 @@ def fetch(remote: RemoteFile, dataset: str, *, mirror: str | None = None,
         return target
     mirror = mirror_setting(mirror)
     target.parent.mkdir(parents=True, exist_ok=True)
-    part = target.with_name(target.name + ".part")
+    # a part file of this process's own: concurrent fetches of one file (two runs starting at once) each
+    # verify their copy and rename it onto the target atomically
+    fd, part = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    os.close(fd)
+    part = Path(part)
     failures = []
-    for source in _sources(remote, dataset, mirror):
-        is_remote = _is_url(source)
-        if is_remote and not download:
-            failures.append(f"{source}: not tried (downloads disabled)")
-            continue
-        if not is_remote and not Path(source).is_file():
-            failures.append(f"{source}: not found")
-            continue
-        try:
-            if is_remote:
-                _copy_url(source, part)
-            else:
-                shutil.copyfile(source, part)
-            verify(part, remote, shown_as=f"{remote.name} from {source}")
-            os.replace(part, target)
-            return target
-        except (OSError, urllib.error.URLError, http.client.HTTPException, ValueError) as error:
-            # ChecksumError propagates; a broken transfer (short read, dropped or
-            # garbled connection) moves on to the next source.
-            failures.append(f"{source}: {error!r}" if not str(error) else f"{source}: {error}")
-        finally:
-            # Whatever happened (including Ctrl-C or a crash), no partial file stays behind.
-            part.unlink(missing_ok=True)
+    try:
+        for source in _sources(remote, dataset, mirror):
+            is_remote = _is_url(source)
+            if is_remote and not download:
+                failures.append(f"{source}: not tried (downloads disabled)")
+                continue
+            if not is_remote and not Path(source).is_file():
+                failures.append(f"{source}: not found")
+                continue
+            try:
+                if is_remote:
+                    _copy_url(source, part)
+                else:
+                    shutil.copyfile(source, part)
+                verify(part, remote, shown_as=f"{remote.name} from {source}")
+                os.replace(part, target)
+                return target
+            except (OSError, urllib.error.URLError, http.client.HTTPException, ValueError) as error:
+                # ChecksumError propagates; a broken transfer (short read, dropped or
+                # garbled connection) moves on to the next source.
+                failures.append(f"{source}: {error!r}" if not str(error) else f"{source}: {error}")
+    finally:
+        # Whatever happened (including Ctrl-C or a crash), no partial file stays behind.
+        part.unlink(missing_ok=True)
     where = ", ".join(remote.urls) or "(no public URL)"
     raise DatasetUnavailable(
         f"dataset {dataset!r}: cannot obtain {remote.name} ({remote.describe_hash()}). "
