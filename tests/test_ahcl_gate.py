@@ -10,29 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from clusterbench.check import cell_published_value, load_config
+from clusterbench.check import load_config
 from clusterbench.cli import main
-from clusterbench.published import load_published
 
 REPO = Path(__file__).resolve().parent.parent
 GATE = REPO / "config" / "regression_ahcl.yaml"
 SHARED_MIRROR = REPO.parent / "shared" / "datasets"
 
 
-def test_gate_file_is_consistent():
-    """Every cell has a published value; gated cells were measured within 3 points with a seed std under
-    3 points; deviations state their gap and an explanation; no cell is listed twice."""
+def test_gate_file_covers_the_ci_cells():
+    """The gate runs at the cpu profile and gates the four USPS cells CI checks below (the checks every gate
+    file gets are in tests/test_regression_configs.py)."""
     config = load_config(GATE)
     assert config["profile"] == "cpu"
-    published = load_published()
-    cells = config["gated"] + config["deviations"]
-    keys = [(c["table"], c["method"], c["dataset"], c["metric"]) for c in cells]
-    assert len(set(keys)) == len(keys)
-    for cell in cells:
-        assert cell_published_value(published, cell) is not None, cell
-    for dev in config["deviations"]:
-        assert dev["explanation"].strip() and "gap" in dev and "reproduced" in dev
-    # the four USPS cells CI checks below
     usps = {(c["method"], c["metric"]) for c in config["gated"] if c["dataset"] == "usps"}
     assert {("ahcl", "acc_km_z"), ("ahcl", "nmi_max_km_z"), ("ahcl_mse", "acc_km_z"),
             ("ahcl_mse", "nmi_max_km_z")} <= usps
