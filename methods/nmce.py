@@ -32,8 +32,12 @@ within found clusters (``Result.extras``) and, computed by the runner through
 :meth:`NMCE.scored_diagnostics`, between different true clusters.
 
 Deviations from the paper and the authors' code (also in config/methods/nmce.yaml):
-- the synthetic data are the registry's fixed 2,000 points, not fresh samples
-  per step; the batch is all of them when the paper's batch (4096) exceeds N;
+- the synthetic data are the registry's fixed points, not fresh samples per
+  step: 2,000 (the batch is all of them when the paper's 4096 exceeds N), or
+  40,000 for Figure 1, drawn in batches of 4,096;
+- Figure 1 is drawn twice: with the paper's text (noise 0.05, weight decay 1e-6)
+  and with the authors' notebook (data noise 0.1, augmentation noise 0.2,
+  weight decay 1e-5, Adam betas (0.9, 0.99); dataset nmce_double_spiral_notebook);
 - two_stage uses the Table B.1 "Synthetic" row for both stages (3000 steps each)
   and τ = 0.2 (the toy's value; the paper gives no τ for it);
 - the three-stage subspace head lr in stage 2 is the stage-3 lr (the paper

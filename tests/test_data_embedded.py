@@ -19,7 +19,8 @@ def cache(tmp_path, monkeypatch):
 
 
 def test_the_embedded_sets_are_registered():
-    assert set(EMBEDDED) == {"digits", "mnist5k", "nmce_double_spiral", "nmce_double_spiral_40k", "nmce_two_manifold",
+    assert set(EMBEDDED) == {"digits", "mnist5k", "nmce_double_spiral", "nmce_double_spiral_40k",
+                             "nmce_double_spiral_notebook", "nmce_two_manifold",
                              "nmce_two_manifold_nonid", "rdc_four_curves"}
 
 

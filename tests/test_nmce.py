@@ -237,3 +237,7 @@ def test_figure1_script_draws_recorded_labels(tmp_path):
     out = tmp_path / "figure1.png"
     module.main(["--runs", str(tmp_path), "--profile", "paper", "--out", str(out)])
     assert out.read_bytes()[:4] == b"\x89PNG"
+    # two rows (paper / notebook settings); the second data set has no records: its panels say so
+    module.main(["--runs", str(tmp_path), "--profile", "paper", "--out", str(out),
+                 "--datasets", "nmce_double_spiral,nmce_double_spiral_notebook"])
+    assert out.read_bytes()[:4] == b"\x89PNG"

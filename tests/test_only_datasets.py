@@ -62,5 +62,11 @@ def test_nmce_runs_on_its_papers_datasets_only():
     # Figure 1's 40,000-point spiral gets the Table B.1 "Double Spiral" row (batches of 4,096 drawn from it)
     assert resolve_config("nmce", "nmce_double_spiral_40k", "paper")[1] == resolve_config(
         "nmce", "nmce_double_spiral", "paper")[1]
+    # the authors' notebook spiral: the same row but the notebook's noise, weight decay and Adam β2
+    notebook, paper = (resolve_config("nmce", d, "paper")[1] for d in ("nmce_double_spiral_notebook",
+                                                                        "nmce_double_spiral"))
+    assert (notebook.noise, notebook.s1_wd, notebook.adam_beta2) == (0.2, 1e-5, 0.99)
+    assert (notebook.s1_length, notebook.batch_size, notebook.s1_lambda) == (paper.s1_length, paper.batch_size,
+                                                                             paper.s1_lambda)
     # the CIFAR rows of Table B.1 are keyed by the training splits NMCE clusters
     assert resolve_config("nmce", "cifar100_20_train", "paper")[1].s2_cluster_wd == 0.001

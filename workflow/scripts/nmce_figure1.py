@@ -1,12 +1,14 @@
 """NMCE Figure 1: the double spiral clustered by k-means, a deep clustering baseline and NMCE.
 
 Reads run records only (``{runs}/{profile}/{dataset}/{method}/seed{S}/labels.npz``
-and ``record.json``) and the data set's coordinates; colours are the recorded
-cluster labels, panel titles carry the recorded ACC. The paper's left panel is
-"a deep clustering method" without a name; the default here is DEC.
+and ``record.json``) and the data sets' coordinates; colours are the recorded
+cluster labels, panel titles carry the recorded ACC. One row per data set (the
+suite draws two: the paper's settings and the authors' notebook's), one column
+per method. The paper's left panel is "a deep clustering method" without a
+name; the default here is DEC.
 
     python workflow/scripts/nmce_figure1.py --runs results/runs --profile paper --seed 0 \
-        --dataset nmce_double_spiral_40k --out reports/nmce/figure1.png
+        --datasets nmce_double_spiral_40k,nmce_double_spiral_notebook --out reports/nmce/figure1.png
 """
 
 from __future__ import annotations
@@ -30,10 +32,13 @@ def load_run(runs: Path, profile: str, method: str, seed: int, dataset: str = "n
 
 
 def budget(record: dict) -> str:
-    """A short budget note from the recorded config: NMCE's steps and batch, DEC's iterations."""
+    """A short budget note from the recorded config: NMCE's steps, batch and augmentation noise, DEC's iterations."""
     config = record.get("config") or {}
     if "s1_length" in config and config.get("unit") == "steps":
-        return f"{config['s1_length']:,} steps, batch {min(config['batch_size'], record['n_samples']):,}"
+        note = f"{config['s1_length']:,} steps, batch {min(config['batch_size'], record['n_samples']):,}"
+        if config.get("augmentation") == "gaussian":
+            note += f", noise {config['noise']:g}"
+        return note
     if "max_iter" in config and "update_interval" in config:   # DEC's clustering phase
         return f"at most {config['max_iter']:,} iterations"
     if "n_init" in config:                                      # k-means
@@ -46,7 +51,8 @@ def main(argv=None) -> None:
     parser.add_argument("--runs", default="results/runs")
     parser.add_argument("--profile", default="quick")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--dataset", default="nmce_double_spiral", help="nmce_double_spiral(_40k)")
+    parser.add_argument("--datasets", default="nmce_double_spiral",
+                        help="comma-separated, one row each: nmce_double_spiral(_40k|_notebook)")
     parser.add_argument("--methods", default="kmeans,dec,nmce", help="comma-separated, left to right")
     parser.add_argument("--out", default="reports/nmce/figure1.png")
     args = parser.parse_args(argv)
@@ -57,30 +63,35 @@ def main(argv=None) -> None:
     import matplotlib.pyplot as plt
 
     from clusterbench.data import load_dataset
+    from clusterbench.data.catalog import DATASETS
     from clusterbench.io import atomic_path
     from clusterbench.registry import methods
 
-    X = load_dataset(args.dataset).X
-    names = args.methods.split(",")
+    names, datasets = args.methods.split(","), args.datasets.split(",")
     registry = methods()
-    fig, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 4), squeeze=False)
-    for ax, name in zip(axes[0], names):
-        labels, record = load_run(Path(args.runs), args.profile, name, args.seed, args.dataset)
-        display = registry[name].display if name in registry else name
-        if labels is None:
-            status = (record or {}).get("status", "no record")
-            ax.text(0.5, 0.5, f"{display}: {status}", ha="center", va="center", transform=ax.transAxes)
-        else:
-            ax.scatter(X[:, 0], X[:, 1], c=labels, s=2, cmap="coolwarm")
-            note = budget(record)
-            ax.set_title(f"{display}: ACC {100 * record['metrics']['acc']:.1f}%" + (f"\n{note}" if note else ""),
-                         fontsize=10)
-        ax.set_aspect("equal")
-        ax.set_xticks([])
-        ax.set_yticks([])
-    fig.suptitle(f"NMCE Figure 1: double spiral ({len(X):,} fixed points), profile {args.profile}, seed {args.seed}; "
-                 "colours = recorded cluster labels\n(the paper's NMCE panel separates the two spirals; "
-                 "an NMCE ACC well below 100 % means it is not reproduced here)", fontsize=10)
+    fig, axes = plt.subplots(len(datasets), len(names), figsize=(4 * len(names), 4.3 * len(datasets)), squeeze=False)
+    for row, dataset in zip(axes, datasets):
+        X = load_dataset(dataset).X
+        for column, (ax, name) in enumerate(zip(row, names)):
+            labels, record = load_run(Path(args.runs), args.profile, name, args.seed, dataset)
+            display = registry[name].display if name in registry else name
+            if labels is None:
+                status = (record or {}).get("status", "no record")
+                ax.text(0.5, 0.5, f"{display}: {status}", ha="center", va="center", transform=ax.transAxes)
+            else:
+                ax.scatter(X[:, 0], X[:, 1], c=labels, s=1, cmap="coolwarm", rasterized=True)
+                note = budget(record)
+                ax.set_title(f"{display}: ACC {100 * record['metrics']['acc']:.1f}%" + (f"\n{note}" if note else ""),
+                             fontsize=10)
+            if column == 0:
+                ax.set_ylabel(f"{dataset}\n({len(X):,} points)", fontsize=9)
+            ax.set_aspect("equal")
+            ax.set_xticks([])
+            ax.set_yticks([])
+    rows = "; ".join(f"{d}: {DATASETS[d].preprocessing.split('; ')[-1]}" if d in DATASETS else d for d in datasets)
+    fig.suptitle(f"NMCE Figure 1: double spiral, profile {args.profile}, seed {args.seed}; colours = recorded "
+                 f"cluster labels\n{rows}\n(the paper's NMCE panel separates the two spirals; an NMCE ACC "
+                 "well below 100 % means it is not reproduced)", fontsize=9)
     fig.tight_layout()
     out = Path(args.out)
     with atomic_path(out) as tmp:
