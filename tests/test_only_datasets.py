@@ -1,5 +1,7 @@
 """A registry entry's `only_datasets` limits the method to those datasets (config, DAG pairs, reports)."""
 
+import dataclasses
+
 import pytest
 
 from clusterbench.registry import ConfigError, _methods, applicable, methods, resolve_config
@@ -68,5 +70,9 @@ def test_nmce_runs_on_its_papers_datasets_only():
     assert (notebook.noise, notebook.s1_wd, notebook.adam_beta2) == (0.2, 1e-5, 0.99)
     assert (notebook.s1_length, notebook.batch_size, notebook.s1_lambda) == (paper.s1_length, paper.batch_size,
                                                                              paper.s1_lambda)
+    # the cpu profile: Table B.1's COIL-20 row with 100 of its 2,000 TCR steps, nothing else changed
+    cpu, paper = (resolve_config("nmce", "coil20", p)[1] for p in ("cpu", "paper"))
+    assert (paper.s1_length, cpu.s1_length) == (2000, 100)
+    assert dataclasses.replace(cpu, s1_length=paper.s1_length) == paper
     # the CIFAR rows of Table B.1 are keyed by the training splits NMCE clusters
     assert resolve_config("nmce", "cifar100_20_train", "paper")[1].s2_cluster_wd == 0.001

@@ -84,6 +84,18 @@ def test_paper_dag_lays_out_offline(tmp_path):
 
 
 @pytest.mark.slow
+def test_paper_table_from_the_cpu_profile_runs_its_datasets_only(tmp_path):
+    """tables_profile=cpu: NMCE Table 1 runs COIL20 at the cpu budget, not COIL100 (outside that profile)."""
+    _copy_workflow(tmp_path)
+    out = _snakemake(tmp_path, "reports/nmce/table1.md", "-n", "--config", "tables_profile=cpu").stdout
+    assert "results/runs/cpu/coil20/nmce/summary.json" in out
+    assert "coil100" not in out
+    # the paper profile (the spec's own) keeps both columns
+    out = _snakemake(tmp_path, "reports/nmce/table1.md", "-n").stdout
+    assert "results/runs/paper/coil100/nmce/summary.json" in out
+
+
+@pytest.mark.slow
 def test_lint_is_clean(tmp_path):
     _copy_workflow(tmp_path)
     result = _snakemake(tmp_path, "--lint", check=False)
