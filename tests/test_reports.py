@@ -155,14 +155,14 @@ def test_rows_and_columns_can_carry_dataset_and_metric(published):
 
 def test_error_rate_is_the_complement_of_acc(published):
     spec = load_spec(_spec_path("nmce", "1"))
-    runs = _runs([("coil20", "nmce", "ok", {"acc": 0.9})])
+    runs = _runs([("coil20", "kmeans", "ok", {"acc": 0.9}), ("coil20", "spectral", "ok", {"acc": 0.8})])
     from clusterbench.report import tables
 
-    spec = dict(spec, rows=[{"label": "NMCE", "method": "kmeans", "published": "nmce"}])
-    runs["method"] = "kmeans"
+    spec = dict(spec, rows=[{"label": "NMCE", "method": "kmeans", "published": "nmce"},
+                            {"label": "SC", "method": "spectral"}])
     rows, columns, grid = build_cells(spec, runs, published, [])
-    assert grid[0][0].mean == pytest.approx(10.0)
-    assert tables._ranks(grid, columns) == {(0, 0): 1}
+    assert grid[0][0].mean == pytest.approx(10.0) and grid[1][0].mean == pytest.approx(20.0)
+    assert tables._ranks(grid, columns) == {(0, 0): 1, (1, 0): 2}   # the lower error is the best
 
 
 def test_registered_rows_keep_the_table2_format(published):
@@ -251,3 +251,13 @@ def test_dataset_table_prints_the_papers_table1_beside(published):
                 & (changed.metric == "classes"), "value"] = 99.0
     md, _ = render_dataset_table(["palm"], {}, "cpu", changed, ("ahcl", "1"))
     assert "2000 / 256 / 99*" in md and "* differs" in md
+
+
+def test_best_marks_need_two_reproduced_means():
+    """One reproduced row beside published-only rows is not marked best; with two, the lower error is."""
+    from clusterbench.report.tables import Cell, _ranks
+
+    error = [{"metric": {"lower_is_better": True}}]
+    published_only, ours = Cell("1.79 (published)"), Cell("40.06 ± 2.45", mean=40.06)
+    assert _ranks([[published_only], [ours]], error) == {}
+    assert _ranks([[published_only], [ours], [Cell("30.00", mean=30.0)]], error) == {(2, 0): 1, (1, 0): 2}

@@ -35,7 +35,8 @@ dataset.
 
 A cell shows the reproduced mean ± std over ok seeds (with n_ok/n when some
 failed), then the published value and the difference in brackets. The best
-reproduced mean of a column is bold, the second underlined. A cell without
+reproduced mean of a column is bold, the second underlined (only where a
+column has two reproduced means or more). A cell without
 reproduced numbers says why: "not run: method not implemented", "not run:
 dataset unavailable", "not run: no records", ...
 """
@@ -338,12 +339,15 @@ def table_status(grid) -> dict:
 
 
 def _ranks(grid, columns=None) -> dict[tuple[int, int], int]:
-    """(row, col) → 1 for the best mean in a column, 2 for the second."""
+    """(row, col) → 1 for the best reproduced mean in a column, 2 for the second; no marks in a column with
+    fewer than two reproduced means (one reproduced row beside published-only rows is not "best")."""
     ranks = {}
     for j in range(len(grid[0]) if grid else 0):
         lower = bool(columns and (columns[j].get("metric") or {}).get("lower_is_better"))
         means = sorted({c.mean for c in (row[j] for row in grid) if c.mean is not None and not math.isnan(c.mean)},
                        reverse=not lower)
+        if len(means) < 2:
+            continue
         for i, row in enumerate(grid):
             if row[j].mean is not None and means:
                 if row[j].mean == means[0]:
@@ -423,7 +427,8 @@ def render(spec: dict, runs: pd.DataFrame, published: pd.DataFrame | None, profi
     status = table_status(grid)
     md = [f"# {title}", ""] + ([caption, ""] if caption else []) + [
           f"Profile `{profile}`; values in {scale_note}: reproduced mean ± std over seeds "
-          "[published value, Δ reproduced − published]; best in **bold**, second <u>underlined</u>.", "",
+          "[published value, Δ reproduced − published]; best reproduced mean in **bold**, second <u>underlined</u>.",
+          "",
           tabulate(body, headers=headers, tablefmt="pipe", disable_numparse=True), ""]
     if spec.get("notes"):
         md += [spec["notes"].strip(), ""]
