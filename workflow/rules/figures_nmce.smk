@@ -5,7 +5,7 @@
 # authors' notebook that draws the figure (nmce_double_spiral_notebook: data noise 0.1, augmentation
 # noise 0.2, weight decay 1e-5, Adam betas (0.9, 0.99)). 40,000 fixed points stand in for the fresh
 # samples per batch (clusterbench/data/catalog.py). Measured (seed 0, ACC; 2 CPU cores, one thread per run):
-#   paper's text:      k-means 59.5, DEC 59.9, NMCE 66.5 (the spirals cut into two half-planes; 2,800 s)
+#   paper's text:      k-means 59.5, DEC 59.9, NMCE 66.5 (the spirals cut into two half-planes; 2,600 s)
 #   authors' notebook: k-means 59.6, DEC 54.3, NMCE 96.9 (the spirals separated but for the outer tip of
 #                      one arm, 3.1 % of the points; 2,300 s), as the paper's figure shows; NMCE seed 1
 #                      (not drawn): 100.0
