@@ -349,7 +349,7 @@ def _ranks(grid, columns=None) -> dict[tuple[int, int], int]:
         if len(means) < 2:
             continue
         for i, row in enumerate(grid):
-            if row[j].mean is not None and means:
+            if row[j].mean is not None:
                 if row[j].mean == means[0]:
                     ranks[(i, j)] = 1
                 elif len(means) > 1 and row[j].mean == means[1]:

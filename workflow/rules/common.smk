@@ -13,13 +13,14 @@ try:
     DATASETS = list(config.get("datasets") or PROFILE["datasets"])
     METHODS = list(config.get("methods") or PROFILE["methods"])
     validate_names(METHODS, DATASETS)
+    TABLES_PROFILE = config.get("tables_profile") or None  # overrides the paper table specs' own `profile`
+    TABLES_PROFILE_DATASETS = load_profile(TABLES_PROFILE)["datasets"] if TABLES_PROFILE else []
 except ConfigError as error:
     raise WorkflowError(f"configuration error: {error}")
 SEEDS = list(range(config["seeds"])) if config.get("seeds") else PROFILE["seeds"]
 MIRROR = config.get("mirror") or os.environ.get("CLUSTERBENCH_MIRROR", "")
 STRICT = "--strict" if config.get("strict") else ""
 DEVICE = config.get("device", "cpu")
-TABLES_PROFILE = config.get("tables_profile") or None  # overrides the paper table specs' own `profile`
 
 
 wildcard_constraints:
@@ -39,7 +40,7 @@ def table_runs(spec_path):
     if TABLES_PROFILE and spec.get("profile") not in (None, TABLES_PROFILE):
         # a paper table from a smaller profile runs that profile's datasets only (cpu: COIL20, not COIL100);
         # the other cells render "not run"
-        pairs = [(d, m) for d, m in pairs if d in load_profile(TABLES_PROFILE)["datasets"]]
+        pairs = [(d, m) for d, m in pairs if d in TABLES_PROFILE_DATASETS]
     return [f"results/runs/{spec_profile(spec, PROFILE_NAME, TABLES_PROFILE)}/{d}/{m}/summary.json" for d, m in pairs]
 
 
