@@ -199,28 +199,31 @@ def _label_rows(Z: np.ndarray, m: float, chunk: int):
 def deep_graph(Z: np.ndarray, m: float, chunk: int = 1024) -> sp.csr_matrix:
     """Deep graph Y (n, n) of Eq. 12-14 on the final embedding Z (n, k), sparse (y = 0 for d >= m).
 
-    Symmetric, values in [0, 1], y_ii = 1. Built from the upper triangle chunk by chunk and mirrored, so it is
-    exactly symmetric (d_ij and d_ji from Z Z^T differ by rounding); Eq. 14 is evaluated on the pairs with
-    d_ij < m only. Memory O(chunk * n + nnz).
+    Symmetric, values in [0, 1], y_ii = 1. The upper triangle is built row chunk by row chunk directly as CSR
+    (Eq. 14 evaluated on the pairs with d_ij < m only) and mirrored, so Y is exactly symmetric (d_ij and d_ji
+    from Z Z^T can differ by rounding). Memory O(chunk * n + nnz).
     """
     Zt = torch.as_tensor(np.ascontiguousarray(Z), dtype=torch.float32)
     n = Zt.shape[0]
     sq = (Zt * Zt).sum(dim=1)
-    rows, cols, vals = [], [], []
+    counts, cols, vals = [], [], []
     for start in range(0, n, chunk):
         Zc = Zt[start:start + chunk]
         d = (sq[start:start + chunk, None] + sq[None, start:] - 2.0 * (Zc @ Zt[start:].T)).clamp_min(0.0).sqrt()
         idx = torch.arange(Zc.shape[0])
         d[idx, idx] = 0.0                                                   # d_ii = 0 exactly
-        i, j = torch.nonzero(torch.triu(d < m), as_tuple=True)             # j >= i; y = 0 for d >= m
-        rows.append((i + start).to(torch.int32))
+        link = torch.triu(d < m)                                           # j >= i; y = 0 for d >= m
+        i, j = torch.nonzero(link, as_tuple=True)                          # row-major: CSR order
+        counts.append(link.sum(dim=1))
         cols.append((j + start).to(torch.int32))
         vals.append(adaptive_labels(d[i, j], m))                           # Eq. 13-14
-    i, j, y = (torch.cat(t).numpy() for t in (rows, cols, vals))
-    lower = i != j                                                          # mirror the strict upper triangle
-    Y = sp.coo_matrix((np.concatenate([y, y[lower]]), (np.concatenate([i, j[lower]]), np.concatenate([j, i[lower]]))),
-                      shape=(n, n))
-    return Y.tocsr()
+    indptr = np.concatenate([[0], torch.cat(counts).cumsum(0).numpy()])
+    U = sp.csr_matrix((torch.cat(vals).numpy(), torch.cat(cols).numpy(), indptr), shape=(n, n))
+    U.has_sorted_indices = True
+    strict = U.copy()
+    strict.data[indptr[:-1]] = 0.0                                         # each row starts with its y_ii = 1
+    strict.eliminate_zeros()
+    return (U + strict.T.tocsr()).tocsr()                                  # disjoint patterns: exact mirror
 
 
 def class_block_affinity(Z: np.ndarray, y: np.ndarray, m: float, chunk: int = 1024) -> np.ndarray:
