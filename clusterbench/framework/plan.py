@@ -66,8 +66,8 @@ def training_steps(config, n_samples: int | None = None) -> int | None:
 def shortened(config, steps: int, n_samples: int | None = None) -> dict:
     """Overrides that make ``config`` train for about ``steps`` steps (for measuring), or {} when unknown."""
     c = dataclasses.asdict(config)
-    if "epochs" in c and "iterations" in c:
-        return {"epochs": max(1, round(steps / int(c["iterations"])))}
+    if "epochs" in c and "iterations" in c:  # one epoch of ``steps`` iterations (the cost per step is the same)
+        return {"epochs": 1, "iterations": steps}
     if "max_iterations" in c:
         return {"max_iterations": steps}
     if "max_iter" in c and "update_interval" in c:
@@ -97,9 +97,9 @@ class Job:
 
     @property
     def seconds(self) -> float | None:
-        if self.per_step_s is None or self.steps is None:
+        if self.per_step_s is None:
             return None
-        return self.seeds * (self.fixed_s + self.per_step_s * self.steps)
+        return self.seeds * (self.fixed_s + self.per_step_s * (self.steps or 0))
 
     @property
     def t4_seconds(self) -> float | None:
@@ -211,9 +211,9 @@ def format_plan(target: str, profile: str, jobs: list[Job], skipped: dict[str, i
                      f"{_hours(j.t4_seconds)} | {j.note} |")
     measured = [j.seconds for j in jobs if j.seconds is not None]
     missing = [j for j in jobs if j.seconds is None]
+    missing_names = ", ".join(f"{j.name}/{j.wildcards['dataset']}" for j in missing)
     lines += ["", f"Total CPU hours (measured jobs): {sum(measured) / 3600:.2f} over {len(measured)} of "
-              f"{len(jobs)} priced jobs" + (f"; not measured: {', '.join(f'{j.name}/{j.wildcards['dataset']}' for j in missing)}"
-                                          if missing else "") + "."]
+              f"{len(jobs)} priced jobs" + (f"; not measured: {missing_names}" if missing else "") + "."]
     t4 = [j.t4_seconds for j in jobs if j.t4_seconds is not None]
     if t4:
         lines.append(f"T4 hours where R-DC Table 6 gives a time: {sum(t4) / 3600:.2f} over {len(t4)} jobs.")
