@@ -1,4 +1,4 @@
-"""Measure per-step and fixed costs of methods for ``clusterbench plan`` -> results/reference/costs.csv.
+"""Measure per-step and fixed costs of methods for ``clusterbench plan`` -> results/costs.csv.
 
 For each (method, dataset, profile) the resolved configuration is shortened to two budgets (s1 < s2 training
 steps, e.g. 1 and 2 epochs of AHCL) and fitted once at each, single-threaded; the process CPU time of the fit
@@ -128,7 +128,7 @@ def main(argv=None) -> int:
     p.add_argument("--steps", nargs=2, type=int, default=[20, 40], help="the two shortened budgets (training steps)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--mirror", default=os.environ.get("CLUSTERBENCH_MIRROR") or None)
-    p.add_argument("--out", default=str(ROOT / "results" / "reference" / "costs.csv"))
+    p.add_argument("--out", default=str(ROOT / "results" / "costs.csv"))
     args = p.parse_args(argv)
     rows = [measure(m, d, pr, tuple(args.steps), args.seed, args.mirror, log=lambda s: print(s, flush=True))
             for m in args.method for d in args.dataset for pr in args.profile]

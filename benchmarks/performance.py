@@ -14,7 +14,7 @@ in machine load hits all of them alike), single-threaded, process CPU seconds (w
   convolutions against the default layout (per iteration at the cpu profile's network); AHCL's deep graph
   against the 18087c1 construction;
 - per-iteration cost of every deep method (a line through two shortened budgets; also written to
-  results/reference/costs.csv for ``clusterbench plan``).
+  results/costs.csv for ``clusterbench plan``).
 
 Min and median over the repeats. ``--size tiny`` runs everything on scikit-learn's digits with a few steps
 (CI checks that it works; its numbers mean little). ``--size full`` uses USPS (mirror) for the library
@@ -371,7 +371,7 @@ def render(t: Timings, groups, costs, args, clustpy_note) -> str:
              f"Profile `{SIZES[args.size]['cost_profile']}`, seed 1, a line through fits at "
              f"{SIZES[args.size]['cost_steps'][0]} and {SIZES[args.size]['cost_steps'][1]} training steps: CPU seconds "
              "per step and the fixed part (final clustering, embedding all samples). `clusterbench plan` reads "
-             "these rows from results/reference/costs.csv.", "",
+             "these rows from results/costs.csv.", "",
              "| method | dataset | profile | CPU ms / step | fixed CPU s |", "|---|---|---|---:|---:|"]
     for r in costs:
         if "error" in r:
@@ -388,7 +388,7 @@ def main(argv=None) -> int:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--mirror", default=os.environ.get("CLUSTERBENCH_MIRROR") or None)
     p.add_argument("--out", default=str(ROOT / "reports" / "performance.md"))
-    p.add_argument("--costs", default=str(ROOT / "results" / "reference" / "costs.csv"),
+    p.add_argument("--costs", default=str(ROOT / "results" / "costs.csv"),
                    help="upsert the per-iteration rows here ('' to skip)")
     args = p.parse_args(argv)
 

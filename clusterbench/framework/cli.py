@@ -323,7 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", default="paper", help="the profile the DAG runs (--config profile=...)")
     p.add_argument("--seeds", type=int, help="seeds per job (default: the profile's)")
     p.add_argument("--all", action="store_true", help="price every job from scratch (--forceall), not only missing ones")
-    p.add_argument("--costs", default="results/reference/costs.csv", help="measured costs (benchmarks/costs.py)")
+    p.add_argument("--costs", default="results/costs.csv", help="measured costs (benchmarks/costs.py)")
     p.add_argument("--out", help="also write the markdown here")
     p.set_defaults(func=cmd_plan)
 

@@ -9,7 +9,7 @@ cost of a run from scratch), so the preview lists exactly what the DAG would run
 with ``steps`` the training steps of the resolved configuration (:func:`training_steps`) and ``per_step`` /
 ``fixed`` measured for that (method, dataset, profile) on this kind of machine by
 ``benchmarks/costs.py`` (a straight line through fits at two shortened budgets: ``fixed`` is what does not
-grow with the budget: data loading, the final clustering). Costs live in ``results/reference/costs.csv``
+grow with the budget: data loading, the final clustering). Costs live in ``results/costs.csv``
 (generated; rows carry the machine, threads and commit they were measured with). A job without a measured
 row is listed as "not measured", never guessed. Beside each job the preview prints R-DC Table 6's T4 time
 (seconds per 1,000 iterations) scaled to the job's steps where the paper timed that (method, dataset): the
@@ -27,7 +27,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-COSTS_CSV = Path("results/reference/costs.csv")
+COSTS_CSV = Path("results/costs.csv")
 COST_COLUMNS = ("kind", "name", "dataset", "profile", "per_step_s", "fixed_s", "steps_measured", "device", "threads",
                 "machine", "commit", "measured_at")
 PRICED_RULES = ("run_method", "pretrain")
@@ -198,7 +198,7 @@ def _hours(seconds: float | None) -> str:
 def format_plan(target: str, profile: str, jobs: list[Job], skipped: dict[str, int]) -> str:
     """Markdown table of the priced jobs and the totals."""
     lines = [f"# Cost preview: {target} (profile {profile})", "",
-             "CPU hours = seeds x (fixed + per step x steps), from results/reference/costs.csv. "
+             "CPU hours = seeds x (fixed + per step x steps), from results/costs.csv. "
              "T4 hours: R-DC Table 6 (seconds per 1,000 iterations on a T4) x steps, where the paper timed it.", "",
              "| job | name | dataset | seeds | steps/seed | s/step | fixed s/seed | CPU hours | T4 hours (R-DC Table 6) "
              "| measured on |",

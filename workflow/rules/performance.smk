@@ -1,7 +1,7 @@
 rule performance:
     """reports/performance.md: the suite's speed against scikit-learn, faiss, ClustPy and plain PyTorch loops,
     the cheap wins and the per-iteration cost of every deep method (benchmarks/performance.py; also refreshes
-    results/reference/costs.csv for `clusterbench plan`). Size and repeats: --config perf_size=full
+    results/costs.csv for `clusterbench plan`). Size and repeats: --config perf_size=full
     perf_repeats=3."""
     output:
         "reports/performance.md",
