@@ -79,7 +79,12 @@ def measure(method: str, dataset: str, profile: str, steps: tuple[int, int], see
 
         os.environ["CLUSTERBENCH_PRETRAINED"] = tempfile.mkdtemp(prefix="clusterbench-costs-")
         fit_seconds(method, dataset, profile, shortened(config, steps[0], data.n_samples), seed, data)
-    for s in steps:
+    if training_steps(config, data.n_samples) is None:  # no training steps (k-means, SC): the fit is all fixed
+        seconds = fit_seconds(method, dataset, profile, {}, seed, data)
+        log(f"{method}/{dataset}/{profile}: {seconds:.2f} CPU s (no training steps)")
+        points = [(0, seconds), (1, seconds)]
+        steps = (0, 1)
+    for s in steps if not points else ():
         overrides = shortened(config, s, data.n_samples)
         if not overrides:
             raise SystemExit(f"{method}: no length key to shorten; cannot measure per-step cost")
@@ -90,14 +95,14 @@ def measure(method: str, dataset: str, profile: str, steps: tuple[int, int], see
         points.append((n_steps, seconds))
     (s1, t1), (s2, t2) = points
     per_step = (t2 - t1) / (s2 - s1)
-    if per_step <= 0:
+    if per_step <= 0 and steps != (0, 1):
         # the part that does not grow with the budget (e.g. AHCL's graph on the final Z) changed more between
         # the two fits than the extra steps cost: no usable line; budgets further apart are needed
         raise SystemExit(f"{method}/{dataset}/{profile}: {s2} steps took {t2:.2f} s, {s1} steps {t1:.2f} s; "
                          "use budgets further apart (--steps)")
     fixed = max(t1 - per_step * s1, 0.0)
     return {"kind": "method", "name": method, "dataset": dataset, "profile": profile, "per_step_s": f"{per_step:.5f}",
-            "fixed_s": f"{fixed:.2f}", "steps_measured": f"{s1}+{s2}", "device": "cpu", "threads": 1,
+            "fixed_s": f"{fixed:.2f}", "steps_measured": "none" if steps == (0, 1) else f"{s1}+{s2}", "device": "cpu", "threads": 1,
             "machine": machine(), "commit": commit(),
             "measured_at": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%MZ")}
 
