@@ -13,9 +13,9 @@ rule aggregate:
             for d, m in PROFILE_PAIRS
         ],
     output:
-        "results/{profile}/runs.csv",
+        report("results/{profile}/runs.csv", caption="../report/runs.rst", category="Suite"),
     conda:
-        "../../environment.yml"
+        "../envs/reporting.yaml"
     log:
         "logs/aggregate/{profile}.log",
     benchmark:
@@ -23,5 +23,10 @@ rule aggregate:
     params:
         pairs=" ".join(f"{d}/{m}" for d, m in PROFILE_PAIRS),
     shell:
-        "clusterbench aggregate --profile {wildcards.profile} --runs results/runs "
+        "python -m clusterbench aggregate --profile {wildcards.profile} --runs results/runs "
         "--pairs {params.pairs} --out {output} > {log} 2>&1"
+
+
+# aggregation, rendering and drawing run on the submitting host under a cluster executor
+localrules:
+    aggregate,

@@ -3,7 +3,7 @@ rule prepare_dataset:
     output:
         "resources/datasets/{dataset}.json",
     conda:
-        "../../environment.yml"
+        "../envs/training.yaml"
     log:
         "logs/prepare/{dataset}.log",
     benchmark:
@@ -12,5 +12,5 @@ rule prepare_dataset:
         mirror=MIRROR,
         strict=STRICT,
     shell:
-        "clusterbench prepare --dataset {wildcards.dataset} --mirror '{params.mirror}' "
+        "python -m clusterbench prepare --dataset {wildcards.dataset} --mirror '{params.mirror}' "
         "{params.strict} --out {output} > {log} 2>&1"

@@ -10,10 +10,10 @@ rule ahcl_figure2_3:
     input:
         f"results/runs/{AHCL_FIGURE_PROFILE}/usps/ahcl/summary.json",
     output:
-        fig2="reports/ahcl/figure2.png",
-        fig3="reports/ahcl/figure3.png",
+        fig2=report("reports/ahcl/figure2.png", caption="../report/ahcl_figure2.rst", category="AHCL"),
+        fig3=report("reports/ahcl/figure3.png", caption="../report/ahcl_figure3.rst", category="AHCL"),
     conda:
-        "../../environment.yml"
+        "../envs/training.yaml"
     log:
         "logs/figures/ahcl_figure2_3.log",
     benchmark:
@@ -36,9 +36,9 @@ rule ahcl_figure4:
             dataset=AHCL_FIGURE_DATASETS,
         ),
     output:
-        "reports/ahcl/figure4.png",
+        report("reports/ahcl/figure4.png", caption="../report/ahcl_figure4.rst", category="AHCL"),
     conda:
-        "../../environment.yml"
+        "../envs/reporting.yaml"
     log:
         "logs/figures/ahcl_figure4.log",
     benchmark:
@@ -52,10 +52,10 @@ rule ahcl_table1:
     input:
         expand("resources/datasets/{dataset}.json", dataset=AHCL_FIGURE_DATASETS),
     output:
-        md="reports/ahcl/table1.md",
+        md=report("reports/ahcl/table1.md", caption="../report/ahcl_table1.rst", category="AHCL"),
         tex="reports/ahcl/table1.tex",
     conda:
-        "../../environment.yml"
+        "../envs/reporting.yaml"
     log:
         "logs/reports/ahcl/table1.log",
     benchmark:
@@ -63,8 +63,12 @@ rule ahcl_table1:
     params:
         datasets=" ".join(AHCL_FIGURE_DATASETS),
     shell:
-        "clusterbench datasets-table --profile cpu --datasets {params.datasets} --published ahcl:1 "
+        "python -m clusterbench datasets-table --profile cpu --datasets {params.datasets} --published ahcl:1 "
         "--out {output.md} > {log} 2>&1"
 
 
-ruleorder: ahcl_table1 > render_table
+
+# aggregation, rendering and drawing run on the submitting host under a cluster executor
+localrules:
+    ahcl_figure4,
+    ahcl_table1,

@@ -9,7 +9,7 @@ rule pretrain:
     output:
         "resources/pretrained/{profile}/{dataset}/{recipe}/done.json",
     conda:
-        "../../environment.yml"
+        "../envs/training.yaml"
     log:
         "logs/pretrain/{profile}/{dataset}/{recipe}.log",
     benchmark:
@@ -23,10 +23,11 @@ rule pretrain:
         recipe="[a-z0-9_]+",
     threads: 1
     resources:
-        mem_mb=8000,
-        runtime=720,
+        mem_mb=job_mem_mb,  # measured peaks per budget (workflow/resources.yaml)
+        runtime=job_runtime,
+        gpu=job_gpus,  # 1 only for torch training with device=cuda
     shell:
         "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} "
-        "clusterbench pretrain --recipe {wildcards.recipe} --dataset {wildcards.dataset} "
+        "python -m clusterbench pretrain --recipe {wildcards.recipe} --dataset {wildcards.dataset} "
         "--profile {wildcards.profile} --seed {params.seeds} --mirror '{params.mirror}' "
         "--device {params.device} {params.strict} --out {output} > {log} 2>&1"

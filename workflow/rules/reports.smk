@@ -3,10 +3,10 @@ rule table1:
     input:
         expand("resources/datasets/{dataset}.json", dataset=DATASETS),
     output:
-        md="reports/table1.md",
+        md=report("reports/table1.md", caption="../report/table1.rst", category="Suite"),
         tex="reports/table1.tex",
     conda:
-        "../../environment.yml"
+        "../envs/reporting.yaml"
     log:
         "logs/reports/table1.log",
     benchmark:
@@ -15,7 +15,7 @@ rule table1:
         profile=PROFILE_NAME,
         datasets=" ".join(DATASETS),
     shell:
-        "clusterbench datasets-table --profile {params.profile} --datasets {params.datasets} "
+        "python -m clusterbench datasets-table --profile {params.profile} --datasets {params.datasets} "
         "--out {output.md} > {log} 2>&1"
 
 
@@ -25,10 +25,10 @@ rule render_table:
         spec="config/tables/{table}.yaml",
         runs=lambda wc: table_runs(f"config/tables/{wc.table}.yaml"),
     output:
-        md="reports/{table}.md",
+        md=report("reports/{table}.md", caption="../report/table.rst", category="Tables"),
         tex="reports/{table}.tex",
     conda:
-        "../../environment.yml"
+        "../envs/reporting.yaml"
     log:
         "logs/reports/{table}.log",
     benchmark:
@@ -38,9 +38,9 @@ rule render_table:
         datasets=" ".join(DATASETS),
         table_profile=f"--table-profile {TABLES_PROFILE}" if TABLES_PROFILE else "",
     wildcard_constraints:
-        table="(?!(?:table1|index|regression(?:_[a-z0-9]+)?)(?:$|\\.))[A-Za-z0-9_/]+",
+        table="|".join(re.escape(name) for name in TABLE_NAMES),
     shell:
-        "clusterbench render --spec {input.spec} --profile {params.profile} {params.table_profile} "
+        "python -m clusterbench render --spec {input.spec} --profile {params.profile} {params.table_profile} "
         "--datasets {params.datasets} "
         "--runs-root results/runs "
         "--out {output.md} > {log} 2>&1"
@@ -53,28 +53,29 @@ rule regression:
         config="config/{gate}.yaml",
         runs=lambda wc: regression_runs(f"config/{wc.gate}.yaml"),
     output:
-        "reports/{gate}.md",
+        report("reports/{gate}.md", caption="../report/regression.rst", category="Suite"),
     wildcard_constraints:
         gate="regression(_[a-z0-9]+)?",
     conda:
-        "../../environment.yml"
+        "../envs/reporting.yaml"
     log:
         "logs/reports/{gate}.log",
     benchmark:
         "benchmarks/reports/{gate}.tsv"
     shell:
-        "clusterbench check --config {input.config} --runs-root results/runs --out {output} > {log} 2>&1"
+        "python -m clusterbench check --config {input.config} --runs-root results/runs --out {output} > {log} 2>&1"
 
 
 rule index:
-    """reports/index.md: every table report with its status, from the run records present."""
+    """reports/index.md: every table report with its status, from the run records present; after the
+    reports of the profile the DAG runs (the others are listed as found)."""
     input:
         specs=TABLE_SPECS,
-        reports=[r for r in TABLE_REPORTS if _Path(r).exists()],
+        reports=index_reports(),
     output:
-        "reports/index.md",
+        report("reports/index.md", caption="../report/index.rst", category="Suite"),
     conda:
-        "../../environment.yml"
+        "../envs/reporting.yaml"
     log:
         "logs/reports/index.log",
     benchmark:
@@ -84,6 +85,14 @@ rule index:
         datasets=" ".join(DATASETS),
         table_profile=f"--table-profile {TABLES_PROFILE}" if TABLES_PROFILE else "",
     shell:
-        "clusterbench index --profile {params.profile} {params.table_profile} --datasets {params.datasets} "
+        "python -m clusterbench index --profile {params.profile} {params.table_profile} --datasets {params.datasets} "
         "--tables config/tables "
         "--runs-root results/runs --out {output} > {log} 2>&1"
+
+
+# aggregation, rendering and drawing run on the submitting host under a cluster executor
+localrules:
+    table1,
+    render_table,
+    regression,
+    index,
