@@ -8,10 +8,11 @@ PROFILE_PAIRS = [(d, m) for d in DATASETS for m in METHODS if _applicable(m, d)]
 rule aggregate:
     """One tidy row per run of the profile: results/{profile}/runs.csv."""
     input:
-        [
-            f"results/runs/{{profile}}/{d}/{m}/summary.json"
-            for d, m in PROFILE_PAIRS
-        ],
+        profile="config/profiles/{profile}.yaml",
+        runs=rebuild_missing(
+            lambda wc: [f"results/runs/{wc.profile}/{d}/{m}/summary.json" for d, m in PROFILE_PAIRS],
+            "results/{profile}/runs.csv",
+        ),
     output:
         report("results/{profile}/runs.csv", caption="../report/runs.rst", category="Suite"),
     conda:

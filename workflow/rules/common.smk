@@ -127,3 +127,32 @@ def job_gpus(wildcards):
     if hasattr(wildcards, "recipe"):
         return 1
     return int(_get_method(wildcards.method).load_class().needs_torch)
+
+
+def rebuild_missing(inputs, *outputs):
+    """Input function: ``inputs`` (a list or a function of the wildcards) as they are; when one of them is
+    missing while the job's ``outputs`` (patterns) exist, those outputs are marked out of date.
+
+    Snakemake does not rebuild a missing intermediate file (a run summary, a sweep cell) whose consumer
+    is up to date: it checks missing outputs only of target jobs and of jobs feeding one that reruns, and
+    it compares checksums of unchanged inputs. So a report stays "up to date" after its runs are deleted
+    or lost. Marking it out of date (mtime 1 s after the epoch, its provenance record dropped, as
+    --cleanup-metadata does) makes it rerun, and through it exactly the jobs whose outputs are missing.
+    """
+    from snakemake.io import _IOFile
+    from snakemake.logging import logger
+
+    def function(wildcards):
+        paths = inputs(wildcards) if callable(inputs) else inputs
+        listed = [paths] if isinstance(paths, str) else list(paths)
+        missing = [p for p in listed if not os.path.exists(p)]
+        if missing:
+            for pattern in outputs:
+                path = pattern.format(**dict(wildcards.items()))
+                if os.path.exists(path) and os.stat(path).st_mtime > 1:
+                    logger.info(f"{path}: out of date, its input {missing[0]} is missing ({len(missing)} in all)")
+                    os.utime(path, (1, 1))
+                    workflow.persistence.cleanup_metadata(_IOFile(path, None))
+        return paths
+
+    return function

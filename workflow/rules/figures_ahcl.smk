@@ -30,10 +30,13 @@ rule ahcl_figure2_3:
 rule ahcl_figure4:
     """AHCL Figure 4: the objective over epochs on the five datasets (mean and range over seeds)."""
     input:
-        expand(
-            "results/runs/{profile}/{dataset}/ahcl/summary.json",
-            profile=AHCL_FIGURE_PROFILE,
-            dataset=AHCL_FIGURE_DATASETS,
+        rebuild_missing(
+            expand(
+                "results/runs/{profile}/{dataset}/ahcl/summary.json",
+                profile=AHCL_FIGURE_PROFILE,
+                dataset=AHCL_FIGURE_DATASETS,
+            ),
+            "reports/ahcl/figure4.png",
         ),
     output:
         report("reports/ahcl/figure4.png", caption="../report/ahcl_figure4.rst", category="AHCL"),

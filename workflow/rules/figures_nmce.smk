@@ -42,10 +42,13 @@ rule nmce_figure1_record:
 rule nmce_figure1:
     """NMCE Figure 1: the double spiral clustered by k-means, DEC and NMCE (recorded labels, seed 0)."""
     input:
-        expand(
-            "results/figures/nmce/paper/{dataset}/{method}/seed0/record.json",
-            dataset=NMCE_FIGURE1_DATASETS,
-            method=NMCE_FIGURE1_METHODS,
+        rebuild_missing(
+            expand(
+                "results/figures/nmce/paper/{dataset}/{method}/seed0/record.json",
+                dataset=NMCE_FIGURE1_DATASETS,
+                method=NMCE_FIGURE1_METHODS,
+            ),
+            "reports/nmce/figure1.png",
         ),
     output:
         report("reports/nmce/figure1.png", caption="../report/nmce_figure1.rst", category="NMCE"),

@@ -188,7 +188,10 @@ rule rdc_sweep_cell:
 rule rdc_sweep:
     """A sweep's summary CSV (Figure 17: alpha-beta, Figure 20: noise, Table 8: ablation): its cells' rows."""
     input:
-        lambda wc: expand(f"{RDC_FIG_DIR}/cells/{wc.sweep}/{{cell}}.csv", cell=RDC_SWEEP_CELLS[wc.sweep]),
+        rebuild_missing(
+            lambda wc: expand(f"{RDC_FIG_DIR}/cells/{wc.sweep}/{{cell}}.csv", cell=RDC_SWEEP_CELLS[wc.sweep]),
+            f"{RDC_FIG_DIR}/{{sweep}}.csv",
+        ),
     output:
         f"{RDC_FIG_DIR}/{{sweep}}.csv",
     wildcard_constraints:

@@ -23,7 +23,9 @@ rule render_table:
     """A table spec config/tables/{table}.yaml (or {paper}/{table}.yaml) -> markdown + LaTeX."""
     input:
         spec="config/tables/{table}.yaml",
-        runs=lambda wc: table_runs(f"config/tables/{wc.table}.yaml"),
+        runs=rebuild_missing(
+            lambda wc: table_runs(f"config/tables/{wc.table}.yaml"), "reports/{table}.md", "reports/{table}.tex"
+        ),
     output:
         md=report("reports/{table}.md", caption="../report/table.rst", category="Tables"),
         tex="reports/{table}.tex",
@@ -51,7 +53,7 @@ rule regression:
     K-Means / SC-Ncut), regression_ahcl, regression_autoencoders, regression_nmce."""
     input:
         config="config/{gate}.yaml",
-        runs=lambda wc: regression_runs(f"config/{wc.gate}.yaml"),
+        runs=rebuild_missing(lambda wc: regression_runs(f"config/{wc.gate}.yaml"), "reports/{gate}.md"),
     output:
         report("reports/{gate}.md", caption="../report/regression.rst", category="Suite"),
     wildcard_constraints:
