@@ -17,6 +17,7 @@ import csv
 import datetime as _dt
 import json
 import os
+import platform
 import tempfile
 from pathlib import Path
 
@@ -102,7 +103,8 @@ def main(argv=None) -> int:
     out = Path(args.out)
     old = (yaml.safe_load(out.read_text()) or {}).get("peaks", {}) if out.exists() else {}
     peaks = merge(old, measure(Path(args.root)))
-    text = HEADER + f"# updated: {_dt.date.today().isoformat()}\n" + yaml.safe_dump(
+    text = HEADER + (f"# updated: {_dt.date.today().isoformat()} on {platform.node()} ({os.cpu_count()} CPUs; wall times "
+                     f"include whatever else ran there)\n") + yaml.safe_dump(
         {"peaks": peaks}, sort_keys=False, default_flow_style=None, width=110)
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
     with os.fdopen(fd, "w") as handle:
