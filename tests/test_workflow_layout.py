@@ -181,3 +181,33 @@ def test_rdc_sweeps_one_job_per_cell_and_a_deleted_cell_alone_reruns(tmp_path):
     out = _snakemake(wf, "-n", *targets, "--config", "rdc_figures_budget=smoke")
     assert _jobs(out) == {"rdc_sweep_cell": 1, "rdc_sweep": 1, "rdc_figure17": 1}
     assert "cell=a0.8_b0.7" in out
+
+
+# ---------------------------------------------------------------- a real (tiny) run: report, resume
+
+
+@pytest.mark.slow
+def test_missing_run_summary_is_recomputed_alone_and_report_zip_builds(tmp_path):
+    """A rerun after a run summary is lost recomputes that run only (Snakemake by itself would call the
+    newer table up to date), the table comes back the same, and `snakemake --report` has content."""
+    wf = _copy_workflow(tmp_path / "wf")
+    config = ["--config", "profile=smoke", "methods=[kmeans,spectral]"]
+    targets = ["reports/table2.md", "results/smoke/runs.csv"]
+    _snakemake(wf, "--cores", "2", *config, "--", *targets)
+    table = (wf / "reports/table2.md").read_text()
+    assert "Nothing to be done" in _snakemake(wf, "-n", *config, "--", *targets)
+
+    (wf / "results/runs/smoke/digits/spectral/summary.json").unlink()
+    out = _snakemake(wf, "-n", *config, "--", *targets)
+    assert _jobs(out) == {"run_method": 1, "render_table": 1, "aggregate": 1}, out[-3000:]
+    assert "dataset=digits, method=spectral" in out
+    _snakemake(wf, "--cores", "2", *config, "--", *targets)
+    assert (wf / "reports/table2.md").read_text() == table
+    assert "Nothing to be done" in _snakemake(wf, "-n", *config, "--", *targets)
+
+    _snakemake(wf, "--report", "reports/report.zip", *config, "--", *targets)
+    import zipfile
+
+    with zipfile.ZipFile(wf / "reports/report.zip") as archive:
+        names = archive.namelist()
+    assert any(n.endswith("table2.md") for n in names) and any(n.endswith("runs.csv") for n in names), names
