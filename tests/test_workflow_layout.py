@@ -211,3 +211,30 @@ def test_missing_run_summary_is_recomputed_alone_and_report_zip_builds(tmp_path)
     with zipfile.ZipFile(wf / "reports/report.zip") as archive:
         names = archive.namelist()
     assert any(n.endswith("table2.md") for n in names) and any(n.endswith("runs.csv") for n in names), names
+
+
+@pytest.mark.slow
+def test_slurm_profile_asks_a_gpu_only_for_torch_jobs_on_cuda(tmp_path):
+    """workflow/profiles/slurm as shipped: no blanket GPU or CPU count, threads for rules that exist;
+    with device=cuda pretraining and torch methods ask one GPU and k-means none; with cpu nothing does.
+    Memory comes from the measured peaks (workflow/resources.yaml)."""
+    profile = yaml.safe_load((REPO / "workflow/profiles/slurm/config.yaml").read_text())
+    text = (REPO / "workflow/profiles/slurm/config.yaml").read_text()
+    assert "gres" not in text and "cpus_per_task" not in text and "slurm_partition" not in str(profile)
+    assert (REPO / profile["slurm-partition-config"]).exists()
+    rules = {rule for _, rule, _ in _rule_blocks()}
+    assert set(profile["set-threads"]) <= rules, set(profile["set-threads"]) - rules
+    wf = _copy_workflow(tmp_path / "wf")
+    config = ["profile=smoke", "methods=[kmeans,ae_kmeans]"]
+    for device, gpus in (("cuda", {"kmeans": "0", "ae_kmeans": "1", "ae_mse": "1"}),
+                         ("cpu", {"kmeans": "0", "ae_kmeans": "0", "ae_mse": "0"})):
+        out = _snakemake(wf, "-n", "--config", *config, f"device={device}", "--", "results/smoke/runs.csv")
+        for block in out.split("\nrule ")[1:]:
+            name = re.search(r"(?:method|recipe)=(\w+)", block)
+            if block.startswith(("run_method", "pretrain")):
+                assert f"gpu={gpus[name.group(1)]}," in block, (device, block)
+                peaks = yaml.safe_load((REPO / "workflow/resources.yaml").read_text())["peaks"]["smoke"]
+                dataset = re.search(r"dataset=(\w+)", block).group(1)
+                job = name.group(1) if block.startswith("run_method") else f"pretrain/{name.group(1)}"
+                expected = 256 * -(-(1.5 * peaks[dataset][job]["peak_mb"] + 512) // 256)
+                assert f"mem_mb={int(expected)}," in block, block
