@@ -1,5 +1,7 @@
-"""`python -m clusterbench ...`: the CLI without the console script (the workflow's conda envs)."""
+"""``python -m clusterbench``: the command line (see :mod:`clusterbench.framework.cli`)."""
 
-from clusterbench.cli import main
+import sys
 
-raise SystemExit(main())
+from clusterbench.framework.cli import main
+
+sys.exit(main())
