@@ -80,8 +80,8 @@ def test_rule_envs_install_without_the_checkout():
 def test_reporting_commands_import_no_torch(tmp_path):
     """The reporting env holds no torch: the CLI's reporting commands must not import it."""
     code = ("import sys\n"
-            "from clusterbench import cli, aggregate, check\n"
-            "from clusterbench.report import tables, index\n"
+            "from clusterbench.framework import cli, aggregate, gate\n"
+            "from clusterbench.framework.report import tables, index\n"
             "print(sorted({'torch', 'faiss', 'torchvision'} & set(sys.modules)))\n")
     out = subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path, capture_output=True, text=True)
     assert out.stdout.strip() == "[]", out.stdout

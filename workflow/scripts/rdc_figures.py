@@ -319,7 +319,7 @@ def ablation_tag(label: str) -> str:
 def pretrain(args) -> None:
     """The sweeps' shared phase 1 on one data set for --seeds; a JSON listing the weights."""
     from clusterbench.data import load_dataset
-    from clusterbench.pretrain import pretrained_autoencoder
+    from clusterbench.blocks.pretrain import pretrained_autoencoder
 
     b = _budget(args.budget)
     _pretrained_root(_root(args))
