@@ -33,11 +33,11 @@ include: "workflow/rules/figures_nmce.smk"
 
 
 rule all:
+    default_target: True
     input:
         "reports/table1.md",
         "reports/table2.md",
         f"results/{PROFILE_NAME}/runs.csv",
-    default_target: True
 
 
 # aggregation, rendering and drawing run on the submitting host under a cluster executor

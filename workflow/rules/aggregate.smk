@@ -1,6 +1,5 @@
 from clusterbench.framework.registry import applicable as _applicable
 
-
 # (dataset, method) pairs of the profile; a method's `only_datasets` (config/methods/*.yaml) drops the others
 PROFILE_PAIRS = [(d, m) for d in DATASETS for m in METHODS if _applicable(m, d)]
 
@@ -15,12 +14,12 @@ rule aggregate:
         ),
     output:
         report("results/{profile}/runs.csv", caption="../report/runs.rst", category="Suite"),
-    conda:
-        "../envs/reporting.yaml"
     log:
         "logs/aggregate/{profile}.log",
     benchmark:
         "benchmarks/aggregate/{profile}.tsv"
+    conda:
+        "../envs/reporting.yaml"
     params:
         pairs=" ".join(f"{d}/{m}" for d, m in PROFILE_PAIRS),
     shell:

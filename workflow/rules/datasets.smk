@@ -2,12 +2,12 @@ rule prepare_dataset:
     """Fetch (cache -> mirror -> URL, checksummed) and convert one dataset; status JSON."""
     output:
         "resources/datasets/{dataset}.json",
-    conda:
-        "../envs/training.yaml"
     log:
         "logs/prepare/{dataset}.log",
     benchmark:
         "benchmarks/prepare/{dataset}.tsv"
+    conda:
+        "../envs/training.yaml"
     params:
         mirror=MIRROR,
         strict=STRICT,

@@ -12,16 +12,16 @@ rule ahcl_figure2_3:
     output:
         fig2=report("reports/ahcl/figure2.png", caption="../report/ahcl_figure2.rst", category="AHCL"),
         fig3=report("reports/ahcl/figure3.png", caption="../report/ahcl_figure3.rst", category="AHCL"),
-    conda:
-        "../envs/training.yaml"
     log:
         "logs/figures/ahcl_figure2_3.log",
     benchmark:
         "benchmarks/figures/ahcl_figure2_3.tsv"
+    conda:
+        "../envs/training.yaml"
+    threads: 1
     params:
         run=f"results/runs/{AHCL_FIGURE_PROFILE}/usps/ahcl/seed0",
         mirror=MIRROR,
-    threads: 1
     shell:
         "OMP_NUM_THREADS={threads} python workflow/scripts/ahcl_figures.py snapshots --run {params.run} "
         "--mirror '{params.mirror}' --figure2 {output.fig2} --figure3 {output.fig3} > {log} 2>&1"
@@ -40,12 +40,12 @@ rule ahcl_figure4:
         ),
     output:
         report("reports/ahcl/figure4.png", caption="../report/ahcl_figure4.rst", category="AHCL"),
-    conda:
-        "../envs/reporting.yaml"
     log:
         "logs/figures/ahcl_figure4.log",
     benchmark:
         "benchmarks/figures/ahcl_figure4.tsv"
+    conda:
+        "../envs/reporting.yaml"
     shell:
         "python workflow/scripts/ahcl_figures.py convergence --summaries {input} --figure4 {output} > {log} 2>&1"
 
@@ -57,18 +57,17 @@ rule ahcl_table1:
     output:
         md=report("reports/ahcl/table1.md", caption="../report/ahcl_table1.rst", category="AHCL"),
         tex="reports/ahcl/table1.tex",
-    conda:
-        "../envs/reporting.yaml"
     log:
         "logs/reports/ahcl/table1.log",
     benchmark:
         "benchmarks/reports/ahcl/table1.tsv"
+    conda:
+        "../envs/reporting.yaml"
     params:
         datasets=" ".join(AHCL_FIGURE_DATASETS),
     shell:
         "python -m clusterbench datasets-table --profile cpu --datasets {params.datasets} --published ahcl:1 "
         "--out {output.md} > {log} 2>&1"
-
 
 
 # aggregation, rendering and drawing run on the submitting host under a cluster executor

@@ -21,18 +21,18 @@ rule nmce_figure1_record:
         method="config/methods/{method}.yaml",
     output:
         "results/figures/nmce/paper/{dataset}/{method}/seed0/record.json",
-    conda:
-        "../envs/training.yaml"
     log:
         "logs/figures/nmce_figure1_{dataset}_{method}.log",
     benchmark:
         "benchmarks/figures/nmce_figure1_{dataset}_{method}.tsv"
-    params:
-        device=DEVICE,
     wildcard_constraints:
         method="|".join(NMCE_FIGURE1_METHODS),
         dataset="|".join(NMCE_FIGURE1_DATASETS),
+    conda:
+        "../envs/training.yaml"
     threads: 1
+    params:
+        device=DEVICE,
     shell:
         "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} CLUSTERBENCH_PRETRAINED=resources/pretrained "
         "python -m clusterbench run --method {wildcards.method} --dataset {wildcards.dataset} --profile paper --seed 0 "
@@ -52,12 +52,12 @@ rule nmce_figure1:
         ),
     output:
         report("reports/nmce/figure1.png", caption="../report/nmce_figure1.rst", category="NMCE"),
-    conda:
-        "../envs/reporting.yaml"
     log:
         "logs/figures/nmce_figure1.log",
     benchmark:
         "benchmarks/figures/nmce_figure1.tsv"
+    conda:
+        "../envs/reporting.yaml"
     params:
         methods=",".join(NMCE_FIGURE1_METHODS),
         datasets=",".join(NMCE_FIGURE1_DATASETS),

@@ -6,12 +6,12 @@ rule rdc_four_curves_record:
     output:
         npz="results/figures/rdc/four_curves_seed0.npz",
         meta="results/figures/rdc/four_curves_seed0.json",
-    conda:
-        "../envs/training.yaml"
     log:
         "logs/figures/rdc_four_curves_record.log",
     benchmark:
         "benchmarks/figures/rdc_four_curves_record.tsv"
+    conda:
+        "../envs/training.yaml"
     shell:
         "python workflow/scripts/rdc_figure16.py record --seed 0 --out {output.npz} > {log} 2>&1"
 
@@ -23,12 +23,12 @@ rule rdc_figure16:
     output:
         fig2=report("reports/rdc/figure2.png", caption="../report/rdc_figure2.rst", category="R-DC"),
         fig16=report("reports/rdc/figure16.png", caption="../report/rdc_figure16.rst", category="R-DC"),
-    conda:
-        "../envs/reporting.yaml"
     log:
         "logs/figures/rdc_figure16.log",
     benchmark:
         "benchmarks/figures/rdc_figure16.tsv"
+    conda:
+        "../envs/reporting.yaml"
     shell:
         "python workflow/scripts/rdc_figure16.py plot --embeddings {input.npz} "
         "--figure2 {output.fig2} --figure16 {output.fig16} > {log} 2>&1"
@@ -50,22 +50,21 @@ RDC_BUDGET_TEXT = {
 }[RDC_FIG_BUDGET]
 
 
-
 rule rdc_dynamics_record:
     """One data set: ae_mse -> DEC, IDEC and ACAI -> DynAE, R-DC with geometry and per-update scores."""
     output:
         npz=f"{RDC_FIG_DIR}/dynamics_{{dataset}}.npz",
         meta=f"{RDC_FIG_DIR}/dynamics_{{dataset}}.json",
-    params:
-        budget=RDC_FIG_BUDGET,
-        mirror=MIRROR,
-        device=DEVICE,
-    conda:
-        "../envs/training.yaml"
     log:
         f"logs/figures/rdc_{RDC_FIG_BUDGET}_dynamics_{{dataset}}.log",
     benchmark:
         f"benchmarks/figures/rdc_{RDC_FIG_BUDGET}_dynamics_{{dataset}}.tsv"
+    conda:
+        "../envs/training.yaml"
+    params:
+        budget=RDC_FIG_BUDGET,
+        mirror=MIRROR,
+        device=DEVICE,
     shell:
         "CLUSTERBENCH_MIRROR='{params.mirror}' python workflow/scripts/rdc_figures.py dynamics "
         "--dataset {wildcards.dataset} --budget {params.budget} --device {params.device} "
@@ -87,14 +86,14 @@ rule rdc_dynamics_figures:
         fig14=report("reports/rdc/figure14.png", caption="../report/rdc_figure14.rst", category="R-DC"),
         fig15=report("reports/rdc/figure15.png", caption="../report/rdc_figure15.rst", category="R-DC"),
         fig18=report("reports/rdc/figure18.png", caption="../report/rdc_figure18.rst", category="R-DC"),
-    params:
-        text=RDC_BUDGET_TEXT,
-    conda:
-        "../envs/reporting.yaml"
     log:
         f"logs/figures/rdc_{RDC_FIG_BUDGET}_dynamics_figures.log",
     benchmark:
         f"benchmarks/figures/rdc_{RDC_FIG_BUDGET}_dynamics_figures.tsv"
+    conda:
+        "../envs/reporting.yaml"
+    params:
+        text=RDC_BUDGET_TEXT,
     shell:
         "(python workflow/scripts/rdc_plots.py figure1 --dynamics {input.two} --out {output.fig1} && "
         "python workflow/scripts/rdc_plots.py figure3 --dynamics {input.all} --out {output.fig3} && "
@@ -123,28 +122,31 @@ RDC_SWEEP_CELLS = {
     },
 }
 # cells trained on the clean data reuse the shared pretraining (the noised levels pretrain on their own data)
-RDC_SWEEP_SHARED = {"alpha-beta": list(RDC_SWEEP_CELLS["alpha-beta"]), "noise": ["noise0.0"],
-                    "ablation": list(RDC_SWEEP_CELLS["ablation"])}
+RDC_SWEEP_SHARED = {
+    "alpha-beta": list(RDC_SWEEP_CELLS["alpha-beta"]),
+    "noise": ["noise0.0"],
+    "ablation": list(RDC_SWEEP_CELLS["ablation"]),
+}
 
 
 rule rdc_sweep_pretrain:
     """The sweeps' shared phase 1: acai_frozen at the budget on one data set, seeds 0-2."""
     output:
         f"{RDC_FIG_DIR}/pretrained/{{dataset}}_acai_frozen.json",
+    log:
+        f"logs/figures/rdc_{RDC_FIG_BUDGET}_sweep_pretrain_{{dataset}}.log",
+    benchmark:
+        f"benchmarks/figures/rdc_{RDC_FIG_BUDGET}_sweep_pretrain_{{dataset}}.tsv"
+    conda:
+        "../envs/training.yaml"
+    threads: 1
+    resources:
+        gpu=1 if DEVICE.startswith("cuda") else 0,
     params:
         budget=RDC_FIG_BUDGET,
         mirror=MIRROR,
         device=DEVICE,
         root=lambda wc, output: _Path(output[0]).parents[1],  # RDC_FIG_DIR
-    conda:
-        "../envs/training.yaml"
-    log:
-        f"logs/figures/rdc_{RDC_FIG_BUDGET}_sweep_pretrain_{{dataset}}.log",
-    benchmark:
-        f"benchmarks/figures/rdc_{RDC_FIG_BUDGET}_sweep_pretrain_{{dataset}}.tsv"
-    threads: 1
-    resources:
-        gpu=1 if DEVICE.startswith("cuda") else 0,
     shell:
         "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} CLUSTERBENCH_MIRROR='{params.mirror}' "
         "python workflow/scripts/rdc_figures.py pretrain --dataset {wildcards.dataset} --seeds 0 1 2 "
@@ -161,24 +163,24 @@ rule rdc_sweep_cell:
         ),
     output:
         f"{RDC_FIG_DIR}/cells/{{sweep}}/{{cell}}.csv",
+    log:
+        f"logs/figures/rdc_{RDC_FIG_BUDGET}_{{sweep}}_{{cell}}.log",
+    benchmark:
+        f"benchmarks/figures/rdc_{RDC_FIG_BUDGET}_{{sweep}}_{{cell}}.tsv"
+    wildcard_constraints:
+        sweep="alpha-beta|noise|ablation",
+        cell="|".join(re.escape(c) for cells in RDC_SWEEP_CELLS.values() for c in cells),
+    conda:
+        "../envs/training.yaml"
+    threads: 1
+    resources:
+        gpu=1 if DEVICE.startswith("cuda") else 0,
     params:
         budget=RDC_FIG_BUDGET,
         mirror=MIRROR,
         device=DEVICE,
         args=lambda wc: RDC_SWEEP_CELLS[wc.sweep][wc.cell],
         root=lambda wc, output: _Path(output[0]).parents[2],  # RDC_FIG_DIR
-    wildcard_constraints:
-        sweep="alpha-beta|noise|ablation",
-        cell="|".join(re.escape(c) for cells in RDC_SWEEP_CELLS.values() for c in cells),
-    conda:
-        "../envs/training.yaml"
-    log:
-        f"logs/figures/rdc_{RDC_FIG_BUDGET}_{{sweep}}_{{cell}}.log",
-    benchmark:
-        f"benchmarks/figures/rdc_{RDC_FIG_BUDGET}_{{sweep}}_{{cell}}.tsv"
-    threads: 1
-    resources:
-        gpu=1 if DEVICE.startswith("cuda") else 0,
     shell:
         "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} CLUSTERBENCH_MIRROR='{params.mirror}' "
         "python workflow/scripts/rdc_figures.py {wildcards.sweep} {params.args} --budget {params.budget} "
@@ -194,12 +196,12 @@ rule rdc_sweep:
         ),
     output:
         f"{RDC_FIG_DIR}/{{sweep}}.csv",
+    log:
+        f"logs/figures/rdc_{RDC_FIG_BUDGET}_{{sweep}}.log",
     wildcard_constraints:
         sweep="alpha-beta|noise|ablation",
     conda:
         "../envs/reporting.yaml"
-    log:
-        f"logs/figures/rdc_{RDC_FIG_BUDGET}_{{sweep}}.log",
     shell:
         "python workflow/scripts/rdc_figures.py concat --cells {input} --out {output} > {log} 2>&1"
 
@@ -210,14 +212,14 @@ rule rdc_figure17:
         f"{RDC_FIG_DIR}/alpha-beta.csv",
     output:
         report("reports/rdc/figure17.png", caption="../report/rdc_figure17.rst", category="R-DC"),
-    params:
-        text=RDC_BUDGET_TEXT,
-    conda:
-        "../envs/reporting.yaml"
     log:
         f"logs/figures/rdc_{RDC_FIG_BUDGET}_figure17.log",
     benchmark:
         f"benchmarks/figures/rdc_{RDC_FIG_BUDGET}_figure17.tsv"
+    conda:
+        "../envs/reporting.yaml"
+    params:
+        text=RDC_BUDGET_TEXT,
     shell:
         "python workflow/scripts/rdc_plots.py figure17 --summary {input} --budget-text {params.text:q} "
         "--out {output} > {log} 2>&1"
@@ -229,14 +231,14 @@ rule rdc_figure20:
         f"{RDC_FIG_DIR}/noise.csv",
     output:
         report("reports/rdc/figure20.png", caption="../report/rdc_figure20.rst", category="R-DC"),
-    params:
-        text=RDC_BUDGET_TEXT,
-    conda:
-        "../envs/reporting.yaml"
     log:
         f"logs/figures/rdc_{RDC_FIG_BUDGET}_figure20.log",
     benchmark:
         f"benchmarks/figures/rdc_{RDC_FIG_BUDGET}_figure20.tsv"
+    conda:
+        "../envs/reporting.yaml"
+    params:
+        text=RDC_BUDGET_TEXT,
     shell:
         "python workflow/scripts/rdc_plots.py figure20 --summary {input} --budget-text {params.text:q} "
         "--out {output} > {log} 2>&1"
@@ -248,14 +250,14 @@ rule rdc_table8:
         f"{RDC_FIG_DIR}/ablation.csv",
     output:
         report("reports/rdc/table8_measured.md", caption="../report/rdc_table8.rst", category="R-DC"),
-    params:
-        text=RDC_BUDGET_TEXT,
-    conda:
-        "../envs/reporting.yaml"
     log:
         f"logs/figures/rdc_{RDC_FIG_BUDGET}_table8.log",
     benchmark:
         f"benchmarks/figures/rdc_{RDC_FIG_BUDGET}_table8.tsv"
+    conda:
+        "../envs/reporting.yaml"
+    params:
+        text=RDC_BUDGET_TEXT,
     shell:
         "python workflow/scripts/rdc_plots.py table8 --summary {input} --budget-text {params.text:q} "
         "--out {output} > {log} 2>&1"
@@ -265,15 +267,15 @@ rule rdc_runtime:
     """Table 6 measurement: seconds for 1,000 training iterations of AE+K-means, DEC, IDEC, DynAE, R-DC."""
     output:
         f"{RDC_FIG_DIR}/runtime.json",
-    params:
-        budget=RDC_FIG_BUDGET,
-        device=DEVICE,
-    conda:
-        "../envs/training.yaml"
     log:
         f"logs/figures/rdc_{RDC_FIG_BUDGET}_runtime.log",
     benchmark:
         f"benchmarks/figures/rdc_{RDC_FIG_BUDGET}_runtime.tsv"
+    conda:
+        "../envs/training.yaml"
+    params:
+        budget=RDC_FIG_BUDGET,
+        device=DEVICE,
     shell:
         "python workflow/scripts/rdc_figures.py runtime --budget {params.budget} --device {params.device} "
         "--out {output} > {log} 2>&1"
@@ -285,14 +287,14 @@ rule rdc_table6:
         f"{RDC_FIG_DIR}/runtime.json",
     output:
         report("reports/rdc/table6_measured.md", caption="../report/rdc_table6.rst", category="R-DC"),
-    params:
-        text=RDC_BUDGET_TEXT,
-    conda:
-        "../envs/reporting.yaml"
     log:
         f"logs/figures/rdc_{RDC_FIG_BUDGET}_table6.log",
     benchmark:
         f"benchmarks/figures/rdc_{RDC_FIG_BUDGET}_table6.tsv"
+    conda:
+        "../envs/reporting.yaml"
+    params:
+        text=RDC_BUDGET_TEXT,
     shell:
         "python workflow/scripts/rdc_plots.py table6 --runtime {input} --budget-text {params.text:q} "
         "--out {output} > {log} 2>&1"

@@ -5,12 +5,12 @@ rule table1:
     output:
         md=report("reports/table1.md", caption="../report/table1.rst", category="Suite"),
         tex="reports/table1.tex",
-    conda:
-        "../envs/reporting.yaml"
     log:
         "logs/reports/table1.log",
     benchmark:
         "benchmarks/reports/table1.tsv"
+    conda:
+        "../envs/reporting.yaml"
     params:
         profile=PROFILE_NAME,
         datasets=" ".join(DATASETS),
@@ -29,18 +29,18 @@ rule render_table:
     output:
         md=report("reports/{table}.md", caption="../report/table.rst", category="Tables"),
         tex="reports/{table}.tex",
-    conda:
-        "../envs/reporting.yaml"
     log:
         "logs/reports/{table}.log",
     benchmark:
         "benchmarks/reports/{table}.tsv"
+    wildcard_constraints:
+        table="|".join(re.escape(name) for name in TABLE_NAMES),
+    conda:
+        "../envs/reporting.yaml"
     params:
         profile=PROFILE_NAME,
         datasets=" ".join(DATASETS),
         table_profile=f"--table-profile {TABLES_PROFILE}" if TABLES_PROFILE else "",
-    wildcard_constraints:
-        table="|".join(re.escape(name) for name in TABLE_NAMES),
     shell:
         "python -m clusterbench render --spec {input.spec} --profile {params.profile} {params.table_profile} "
         "--datasets {params.datasets} "
@@ -56,14 +56,14 @@ rule regression:
         runs=rebuild_missing(lambda wc: regression_runs(f"config/{wc.gate}.yaml"), "reports/{gate}.md"),
     output:
         report("reports/{gate}.md", caption="../report/regression.rst", category="Suite"),
-    wildcard_constraints:
-        gate="regression(_[a-z0-9]+)?",
-    conda:
-        "../envs/reporting.yaml"
     log:
         "logs/reports/{gate}.log",
     benchmark:
         "benchmarks/reports/{gate}.tsv"
+    wildcard_constraints:
+        gate="regression(_[a-z0-9]+)?",
+    conda:
+        "../envs/reporting.yaml"
     shell:
         "python -m clusterbench check --config {input.config} --runs-root results/runs --out {output} > {log} 2>&1"
 
@@ -76,12 +76,12 @@ rule index:
         reports=index_reports(),
     output:
         report("reports/index.md", caption="../report/index.rst", category="Suite"),
-    conda:
-        "../envs/reporting.yaml"
     log:
         "logs/reports/index.log",
     benchmark:
         "benchmarks/reports/index.tsv"
+    conda:
+        "../envs/reporting.yaml"
     params:
         profile=PROFILE_NAME,
         datasets=" ".join(DATASETS),
