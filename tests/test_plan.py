@@ -82,6 +82,7 @@ def test_price_puts_rdc_table6_t4_time_beside():
 def test_plan_command_end_to_end(tmp_path):
     """The CLI runs Snakemake's dry run of a target in a copy of the workflow and prices its run_method job."""
     work = tmp_path / "wf"
+    work.mkdir()
     for name in ("Snakefile", "config", "workflow"):
         src = REPO / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, work / name)
