@@ -203,6 +203,7 @@ def format_plan(target: str, profile: str, jobs: list[Job], skipped: dict[str, i
              "| job | name | dataset | seeds | steps/seed | s/step | fixed s/seed | CPU hours | T4 hours (R-DC Table 6) "
              "| measured on |",
              "|---|---|---|---:|---:|---:|---:|---:|---:|---|"]
+    jobs = sorted(jobs, key=lambda j: (j.rule != "pretrain", j.name, j.wildcards["dataset"]))
     for j in jobs:
         lines.append(f"| {j.rule} | {j.name} | {j.wildcards['dataset']} | {j.seeds} | "
                      f"{'-' if j.steps is None else f'{j.steps:,}'} | "
