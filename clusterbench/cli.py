@@ -8,16 +8,15 @@ import sys
 from pathlib import Path
 
 
-def _parse_seeds(values: list[str]) -> list[int]:
-    seeds: list[int] = []
-    for value in values:
-        for part in value.split(","):
-            if "-" in part:
-                lo, hi = part.split("-", 1)
-                seeds += list(range(int(lo), int(hi) + 1))
-            elif part:
-                seeds.append(int(part))
-    return seeds
+def _parse_seeds(values: list[str], where: str = "--seed") -> list[int]:
+    from .seeds import parse_seeds
+
+    return parse_seeds(values, where)
+
+
+def _requested_seeds(args) -> list[int] | None:
+    """``--seeds`` of the reporting commands (None: the profile's seeds)."""
+    return _parse_seeds(args.seeds, "--seeds") if args.seeds is not None else None
 
 
 def cmd_list(args) -> int:
@@ -90,7 +89,7 @@ def cmd_aggregate(args) -> int:
     pairs = None
     if args.pairs:
         pairs = [tuple(p.split("/", 1)) for p in args.pairs]
-    frame = aggregate(Path(args.runs), args.profile, pairs)
+    frame = aggregate(Path(args.runs), args.profile, pairs, _requested_seeds(args))
     with atomic_path(args.out) as tmp:
         frame.to_csv(tmp, index=False)
     print(f"{len(frame)} runs -> {args.out}")
@@ -122,7 +121,7 @@ def cmd_render(args) -> int:
         from .aggregate import aggregate
         from .report.tables import spec_pairs
 
-        runs = aggregate(Path(args.runs_root), args.profile, spec_pairs(spec, datasets))
+        runs = aggregate(Path(args.runs_root), args.profile, spec_pairs(spec, datasets), _requested_seeds(args))
     md, tex = render(spec, runs, _published(), args.profile, datasets)
     out = Path(args.out)
     write_text(out, md)
@@ -182,7 +181,7 @@ def cmd_check(args) -> int:
     if args.write_reference:
         from .aggregate import aggregate
 
-        runs = aggregate(Path(args.runs_root), profile)
+        runs = aggregate(Path(args.runs_root), profile, seeds=_requested_seeds(args))
         if args.methods:
             runs = runs[runs.method.isin(args.methods)]
         if args.datasets:
@@ -201,9 +200,10 @@ def cmd_check(args) -> int:
     if args.reference is not None:
         path = Path(args.reference or f"results/reference/{profile}.csv")
         report = check_reference(config, Path(args.runs_root), profile, pd.read_csv(path), args.methods,
-                                 args.datasets)
+                                 args.datasets, _requested_seeds(args))
     else:
-        report = check_published(config, Path(args.runs_root), profile, _published(), args.methods, args.datasets)
+        report = check_published(config, Path(args.runs_root), profile, _published(), args.methods, args.datasets,
+                                 _requested_seeds(args))
     text, md = format_report(report, suite_version(), str(args.config))
     print(text, end="")
     if args.out:
@@ -218,7 +218,7 @@ def cmd_index(args) -> int:
 
     datasets = args.datasets or load_profile(args.profile)["datasets"]
     md = render_index(Path(args.tables), Path(args.runs_root), Path(args.out).parent, args.profile, datasets,
-                      _published(), table_profile=args.table_profile)
+                      _published(), table_profile=args.table_profile, seeds=_requested_seeds(args))
     write_text(args.out, md)
     print(f"wrote {args.out}")
     return 0
@@ -257,6 +257,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", required=True)
     p.add_argument("--runs", default="results/runs")
     p.add_argument("--pairs", nargs="*", help="dataset/method pairs to include (default: all)")
+    p.add_argument("--seeds", help="the seeds to report, e.g. 0-9 (default: the profile's); records of other "
+                   "seeds or configurations are left out and listed")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_aggregate)
 
@@ -267,6 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--datasets", nargs="*", help="the datasets of 'datasets: profile' (default: the profile's)")
     p.add_argument("--profile", required=True)
     p.add_argument("--table-profile", help="show this profile's runs even where the spec names its own")
+    p.add_argument("--seeds", help="the seeds to report, e.g. 0-9 (default: the profile's); records of other "
+                   "seeds or configurations are left out and listed")
     p.add_argument("--out", required=True, help="markdown path; the .tex is written beside it")
     p.set_defaults(func=cmd_render)
 
@@ -298,12 +302,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--write-reference", metavar="CSV", help="store the current runs as the reference and exit")
     p.add_argument("--methods", nargs="*", help="check (or store the reference of) these methods' cells only")
     p.add_argument("--datasets", nargs="*", help="check (or store the reference of) these datasets' cells only")
+    p.add_argument("--seeds", help="the seeds to report, e.g. 0-9 (default: the profile's); records of other "
+                   "seeds or configurations are left out and listed")
     p.add_argument("--out", default="reports/regression.md", help="markdown report ('' to skip)")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("index", help="reports/index.md: every table report with its status")
     p.add_argument("--profile", default="quick", help="profile of specs without their own")
     p.add_argument("--table-profile", help="profile of every spec, overriding the specs' own")
+    p.add_argument("--seeds", help="the seeds to report, e.g. 0-9 (default: the profile's); records of other "
+                   "seeds or configurations are left out and listed")
     p.add_argument("--tables", default="config/tables")
     p.add_argument("--runs-root", default="results/runs")
     p.add_argument("--datasets", nargs="*", help="the datasets of 'datasets: profile' (default: the profile's)")
@@ -314,12 +322,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from .data import ChecksumError, DatasetUnavailable
+    from .records import RecordError
     from .registry import ConfigError
 
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ConfigError, DatasetUnavailable, ChecksumError, KeyError) as error:
+    except (ConfigError, DatasetUnavailable, ChecksumError, RecordError, KeyError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"clusterbench: error: {message}", file=sys.stderr)
         return 2

@@ -14,11 +14,12 @@ import hashlib
 import http.client
 import os
 import shutil
-import tempfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..io import publish, remove_stale_parts, temp_path
 
 CHUNK = 1 << 20
 TIMEOUT_S = 60
@@ -147,9 +148,8 @@ def fetch(remote: RemoteFile, dataset: str, *, mirror: str | None = None,
     target.parent.mkdir(parents=True, exist_ok=True)
     # a part file of this process's own: concurrent fetches of one file (two runs starting at once) each
     # verify their copy and rename it onto the target atomically
-    fd, part = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    os.close(fd)
-    part = Path(part)
+    remove_stale_parts(target.parent)  # left by a killed fetch
+    part = temp_path(target)
     failures = []
     try:
         for source in _sources(remote, dataset, mirror):
@@ -166,7 +166,7 @@ def fetch(remote: RemoteFile, dataset: str, *, mirror: str | None = None,
                 else:
                     shutil.copyfile(source, part)
                 verify(part, remote, shown_as=f"{remote.name} from {source}")
-                os.replace(part, target)
+                publish(part, target)  # the umask's mode, then the atomic rename
                 return target
             except (OSError, urllib.error.URLError, http.client.HTTPException, ValueError) as error:
                 # ChecksumError propagates; a broken transfer (short read, dropped or

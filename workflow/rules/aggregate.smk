@@ -22,6 +22,7 @@ rule aggregate:
         "benchmarks/aggregate/{profile}.tsv"
     params:
         pairs=[f"{d}/{m}" for d, m in PROFILE_PAIRS],
+        seeds=SEEDS_ARG,
     shell:
         "clusterbench aggregate --profile {wildcards.profile} --runs results/runs "
-        "--pairs {params.pairs:q} --out {output} > {log} 2>&1"
+        "--pairs {params.pairs:q} --seeds {params.seeds} --out {output} > {log} 2>&1"

@@ -6,6 +6,7 @@ from clusterbench.check import load_config as _load_regression
 from clusterbench.registry import ConfigError, load_profile, validate_names
 from clusterbench.registry import get_method as _get_method
 from clusterbench.report.tables import load_spec, spec_pairs, spec_profile
+from clusterbench.seeds import format_seeds
 
 PROFILE_NAME = config["profile"]
 try:
@@ -18,6 +19,9 @@ try:
 except ConfigError as error:
     raise WorkflowError(f"configuration error: {error}")
 SEEDS = list(range(config["seeds"])) if config.get("seeds") else PROFILE["seeds"]
+# the seeds every job runs and every report averages, as a short list ("0-9"): a record of another seed
+# or configuration on disk is left out of the reports (clusterbench.records.collect)
+SEEDS_ARG = format_seeds(SEEDS)
 MIRROR = config.get("mirror") or os.environ.get("CLUSTERBENCH_MIRROR", "")
 STRICT = "--strict" if config.get("strict") else ""
 DEVICE = config.get("device", "cpu")

@@ -15,7 +15,7 @@ rule pretrain:
     benchmark:
         "benchmarks/pretrain/{profile}/{dataset}/{recipe}.tsv"
     params:
-        seeds=",".join(map(str, SEEDS)),
+        seeds=SEEDS_ARG,
         mirror=MIRROR,
         strict=STRICT,
         device=DEVICE,

@@ -37,12 +37,13 @@ rule render_table:
         profile=PROFILE_NAME,
         datasets=DATASETS,
         table_profile=["--table-profile", TABLES_PROFILE] if TABLES_PROFILE else [],
+        seeds=SEEDS_ARG,
     wildcard_constraints:
         table="(?!(?:table1|index|regression(?:_[a-z0-9]+)?)(?:$|\\.))[A-Za-z0-9_/]+",
     shell:
         "clusterbench render --spec {input.spec} --profile {params.profile:q} {params.table_profile:q} "
         "--datasets {params.datasets:q} "
-        "--runs-root results/runs "
+        "--runs-root results/runs --seeds {params.seeds} "
         "--out {output.md} > {log} 2>&1"
 
 
@@ -62,8 +63,11 @@ rule regression:
         "logs/reports/{gate}.log",
     benchmark:
         "benchmarks/reports/{gate}.tsv"
+    params:
+        seeds=SEEDS_ARG,
     shell:
-        "clusterbench check --config {input.config} --runs-root results/runs --out {output} > {log} 2>&1"
+        "clusterbench check --config {input.config} --runs-root results/runs --seeds {params.seeds} "
+        "--out {output} > {log} 2>&1"
 
 
 rule index:
@@ -83,7 +87,8 @@ rule index:
         profile=PROFILE_NAME,
         datasets=DATASETS,
         table_profile=["--table-profile", TABLES_PROFILE] if TABLES_PROFILE else [],
+        seeds=SEEDS_ARG,
     shell:
         "clusterbench index --profile {params.profile:q} {params.table_profile:q} --datasets {params.datasets:q} "
         "--tables config/tables "
-        "--runs-root results/runs --out {output} > {log} 2>&1"
+        "--runs-root results/runs --seeds {params.seeds} --out {output} > {log} 2>&1"

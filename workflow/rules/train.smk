@@ -13,7 +13,7 @@ rule run_method:
     benchmark:
         "benchmarks/run/{profile}/{dataset}/{method}.tsv"
     params:
-        seeds=",".join(map(str, SEEDS)),
+        seeds=SEEDS_ARG,
         mirror=MIRROR,
         strict=STRICT,
         device=DEVICE,
