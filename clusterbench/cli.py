@@ -321,14 +321,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .data import ChecksumError, DatasetUnavailable
+    from .data import ChecksumError, DatasetUnavailable, ProcessedFileError
     from .records import RecordError
     from .registry import ConfigError
 
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ConfigError, DatasetUnavailable, ChecksumError, RecordError, KeyError) as error:
+    except (ConfigError, DatasetUnavailable, ChecksumError, ProcessedFileError, RecordError, KeyError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"clusterbench: error: {message}", file=sys.stderr)
         return 2
