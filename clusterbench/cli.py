@@ -14,6 +14,33 @@ def _parse_seeds(values: list[str], where: str = "--seed") -> list[int]:
     return parse_seeds(values, where)
 
 
+def _overrides(text: str | None) -> dict | None:
+    """``--set``: a JSON object of config overrides, or a ConfigError saying what is wrong with it."""
+    from .registry import ConfigError
+
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"--set: not valid JSON ({error.msg} at column {error.colno}) in {text!r}; "
+                          """expected an object such as '{"n_init": 20}'""") from None
+    if not isinstance(value, dict):
+        raise ConfigError(f"--set: expected a JSON object such as '{{\"n_init\": 20}}', got {type(value).__name__} "
+                          f"{text!r}")
+    return value
+
+
+def _existing(path: str, option: str, kind: str = "file") -> Path:
+    """``path`` when it exists (a file, or a folder for ``kind="folder"``), else a ConfigError naming it."""
+    from .registry import ConfigError
+
+    found = Path(path)
+    if not (found.is_dir() if kind == "folder" else found.is_file()):
+        raise ConfigError(f"{option}: {kind} {path} does not exist")
+    return found
+
+
 def _requested_seeds(args) -> list[int] | None:
     """``--seeds`` of the reporting commands (None: the profile's seeds)."""
     return _parse_seeds(args.seeds, "--seeds") if args.seeds is not None else None
@@ -66,8 +93,11 @@ def cmd_run(args) -> int:
     from .registry import load_profile
     from .runner import run_seeds
 
-    seeds = _parse_seeds(args.seed) if args.seed else load_profile(args.profile)["seeds"]
-    overrides = json.loads(args.set) if args.set else None
+    from .runner import check_device
+
+    seeds = _parse_seeds(args.seed) if args.seed is not None else load_profile(args.profile)["seeds"]
+    overrides = _overrides(args.set)
+    check_device(args.device)
     records = run_seeds(args.method, args.dataset, seeds, profile=args.profile, out=Path(args.out),
                         mirror=args.mirror or None, device=args.device, strict=args.strict, force=args.force,
                         overrides=overrides, log=lambda msg: print(msg, flush=True))
@@ -111,12 +141,12 @@ def cmd_render(args) -> int:
     from .registry import load_profile
     from .report.tables import load_spec, render, spec_profile
 
-    spec = load_spec(Path(args.spec))
+    spec = load_spec(_existing(args.spec, "--spec"))
     args.profile = spec_profile(spec, args.profile, args.table_profile)  # paper tables name their profile
     profile = load_profile(args.profile)
     datasets = args.datasets or profile["datasets"]
     if args.runs:
-        runs = pd.read_csv(args.runs)
+        runs = pd.read_csv(_existing(args.runs, "--runs"))
     else:
         from .aggregate import aggregate
         from .report.tables import spec_pairs
@@ -136,7 +166,10 @@ def cmd_pretrain(args) -> int:
     from .pretrain import pretrain_seeds
     from .registry import load_profile
 
-    seeds = _parse_seeds(args.seed) if args.seed else load_profile(args.profile)["seeds"]
+    from .runner import check_device
+
+    seeds = _parse_seeds(args.seed) if args.seed is not None else load_profile(args.profile)["seeds"]
+    check_device(args.device)
     out = Path(args.out) if args.out else None
     # weights go beside done.json: {root}/{profile}/{dataset}/{recipe}/done.json
     root = out.parents[3] if out is not None and len(out.parents) > 3 else None
@@ -176,7 +209,7 @@ def cmd_check(args) -> int:
     from .io import atomic_path, write_text
     from .report.tables import suite_version
 
-    config = load_config(Path(args.config))
+    config = load_config(_existing(args.config, "--config"))
     profile = args.profile or config.get("profile", "paper")
     if args.write_reference:
         from .aggregate import aggregate
@@ -198,7 +231,7 @@ def cmd_check(args) -> int:
         print(f"{len(frame)} reference rows -> {out}")
         return 0
     if args.reference is not None:
-        path = Path(args.reference or f"results/reference/{profile}.csv")
+        path = _existing(args.reference or f"results/reference/{profile}.csv", "--reference")
         report = check_reference(config, Path(args.runs_root), profile, pd.read_csv(path), args.methods,
                                  args.datasets, _requested_seeds(args))
     else:
@@ -217,7 +250,8 @@ def cmd_index(args) -> int:
     from .report.index import render_index
 
     datasets = args.datasets or load_profile(args.profile)["datasets"]
-    md = render_index(Path(args.tables), Path(args.runs_root), Path(args.out).parent, args.profile, datasets,
+    tables = _existing(args.tables, "--tables", "folder")
+    md = render_index(tables, Path(args.runs_root), Path(args.out).parent, args.profile, datasets,
                       _published(), table_profile=args.table_profile, seeds=_requested_seeds(args))
     write_text(args.out, md)
     print(f"wrote {args.out}")

@@ -268,9 +268,17 @@ def _load(path: Path, chash: str, input_dim: int, recipe: str, config, device) -
     if payload.get("hash") != chash or payload.get("input_dim") != input_dim:
         return None
     ae, critic = _build(config, input_dim, payload.get("critic") is not None)
-    ae.load_state_dict(payload["ae"])
+    try:
+        ae.load_state_dict(payload["ae"])
+        if critic is not None:
+            critic.load_state_dict(payload["critic"])
+    except (RuntimeError, KeyError, TypeError) as error:
+        from .records import RecordError
+
+        first = str(error).strip().splitlines()
+        raise RecordError(path, f"its weights do not fit recipe {recipe!r}'s network "
+                                f"({' '.join(line.strip() for line in first[:2])}); remove it to retrain") from None
     if critic is not None:
-        critic.load_state_dict(payload["critic"])
         critic.to(device)
     return Pretrained(ae.to(device), critic, recipe, config, chash, path, False, payload.get("history", []),
                       float(payload.get("wall_s", 0.0)))

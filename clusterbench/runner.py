@@ -16,6 +16,7 @@ import datetime as _dt
 import io
 import os
 import platform
+import re
 import subprocess
 import sys
 import threading
@@ -93,6 +94,44 @@ def _cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+_DEVICE = re.compile(r"cpu|cuda(?::(\d+))?")
+
+
+def check_device(device: str) -> str:
+    """``device`` when this machine has it (cpu, cuda, cuda:N), else a ConfigError saying why.
+
+    Called before any work: ``--device banana``, ``cuda`` without a GPU and ``cuda:99`` on a
+    machine with fewer GPUs end in one line instead of a late traceback or a silent CPU run.
+    """
+    from .registry import ConfigError
+
+    match = _DEVICE.fullmatch(device or "")
+    if not match:
+        raise ConfigError(f"--device: {device!r} is not a device; expected cpu, cuda or cuda:N")
+    if device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ConfigError(f"--device {device}: CUDA is not available on this machine (no GPU or no CUDA "
+                              "build of torch); use --device cpu")
+        index = int(match.group(1) or 0)
+        if index >= torch.cuda.device_count():
+            raise ConfigError(f"--device {device}: this machine has {torch.cuda.device_count()} GPU(s), "
+                              f"cuda:0..cuda:{torch.cuda.device_count() - 1}")
+    return device
+
+
+def used_device(cls, device: str) -> str:
+    """The device a method of class ``cls`` actually computes on for ``--device device``: methods that do
+    not use torch run on the CPU; torch methods on the resolved torch device (``cuda`` → ``cuda:N``)."""
+    if not getattr(cls, "needs_torch", False) or not device.startswith("cuda"):
+        return "cpu"
+    import torch
+
+    resolved = torch.device(device)
+    return f"cuda:{resolved.index if resolved.index is not None else torch.cuda.current_device()}"
 
 
 def provenance(device: str) -> dict:
@@ -204,8 +243,8 @@ def run_one(cls, config, data, *, method, profile, seed, device, directory: Path
 
     ``pretrain``: {"recipe": name, "overrides": {...}} replacing the YAML's pretraining (see run_seeds).
     """
-    record = _base_record(method, data.name, profile, seed, config, device, pretrain)
-    record.update(n_samples=data.n_samples, n_classes=data.n_classes)
+    record = _base_record(method, data.name, profile, seed, config, used_device(cls, device), pretrain)
+    record.update(n_samples=data.n_samples, n_classes=data.n_classes, device_requested=device)
     seed_everything(seed)
     _reset_gpu_peak(device)
     cpu0, wall0 = time.process_time(), time.perf_counter()
@@ -259,7 +298,7 @@ def run_one(cls, config, data, *, method, profile, seed, device, directory: Path
         if scored is not None:  # per-step scores against the labels, after the fit (figures only)
             text = _history_csv(scored(result, data.y))
             files["scored_history.csv"] = write_file(directory, "scored_history.csv", lambda tmp: tmp.write_text(text))
-    record["provenance"] = provenance(device)
+    record["provenance"] = provenance(record["device"])
     record["finished"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     return commit(directory, record, files)
 
