@@ -1,5 +1,5 @@
 """Hand-made run records that the suite accepts: the current config hash, labels and checksums, written
-through the runner's own writer (clusterbench.records)."""
+through the runner's own writer (clusterbench.framework.records)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import numpy as np
 def write_fake_record(root: Path, profile: str, dataset: str, method: str, seed: int, metrics: dict | None,
                       status: str = "ok", reason: str | None = None, **extra) -> dict:
     """One seed's record.json (+ labels.npz when ok) under ``root``, valid for aggregation."""
-    from clusterbench.records import begin, commit, write_file
-    from clusterbench.runner import expected_hash, seed_dir
+    from clusterbench.framework.records import begin, commit, write_file
+    from clusterbench.framework.runner import expected_hash, seed_dir
 
     directory = seed_dir(Path(root), profile, dataset, method, seed)
     record = {"method": method, "dataset": dataset, "profile": profile, "seed": seed, "status": status,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from clusterbench.cli import main
+from clusterbench.framework.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 RUN = ["run", "--method", "kmeans", "--dataset", "digits", "--profile", "smoke"]
@@ -36,7 +36,7 @@ def test_bad_seed_is_one_line_and_exit_2(seed, tmp_path, capsys):
 
 
 def test_good_seed_lists(tmp_path, capsys):
-    from clusterbench.seeds import format_seeds, parse_seeds
+    from clusterbench.framework.seeds import format_seeds, parse_seeds
 
     assert parse_seeds("0-2,5,7-8") == [0, 1, 2, 5, 7, 8]
     assert parse_seeds(["3", "0-1"]) == [3, 0, 1]
@@ -91,7 +91,7 @@ def test_unknown_implementation_is_one_line(tmp_path, capsys, monkeypatch):
 def test_weights_of_the_wrong_shapes_are_named(tmp_path, capsys, monkeypatch):
     import torch
 
-    from clusterbench.pretrain import weights_path
+    from clusterbench.blocks.pretrain import weights_path
 
     monkeypatch.setenv("CLUSTERBENCH_PRETRAINED", str(tmp_path / "pretrained"))
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
@@ -130,12 +130,12 @@ def test_the_device_used_is_recorded(tmp_path, capsys):
     """k-means runs on the CPU whatever --device says; a torch method records the torch device it used."""
     import torch
 
-    from clusterbench.runner import used_device
+    from clusterbench.framework.runner import used_device
 
     assert main(RUN + ["--seed", "0", "--out", str(tmp_path / "runs")]) == 0
     record = json.loads(next((tmp_path / "runs").rglob("record.json")).read_text())
     assert record["device"] == "cpu" and record["provenance"]["device"] == "cpu"
-    from clusterbench.registry import get_method
+    from clusterbench.framework.registry import get_method
 
     kmeans, ahcl = get_method("kmeans").load_class(), get_method("ahcl").load_class()
     assert used_device(kmeans, "cpu") == "cpu" and used_device(ahcl, "cpu") == "cpu"
@@ -147,7 +147,7 @@ def test_the_device_used_is_recorded(tmp_path, capsys):
 # ---------------------------------------------------------------- 16.13 seed bound
 
 def test_seed_count_is_bounded(tmp_path, capsys):
-    from clusterbench.seeds import MAX_SEEDS
+    from clusterbench.framework.seeds import MAX_SEEDS
 
     line = _refused(RUN + ["--seed", f"0-{MAX_SEEDS}"], tmp_path, capsys, "--seed")
     assert str(MAX_SEEDS) in line
@@ -157,7 +157,7 @@ def test_seed_count_is_bounded(tmp_path, capsys):
 def test_workflow_seed_bound_and_short_seed_lists(tmp_path):
     from test_shell_quoting import _copy_workflow, _snakemake
 
-    from clusterbench.seeds import MAX_SEEDS
+    from clusterbench.framework.seeds import MAX_SEEDS
 
     _copy_workflow(tmp_path)
     too_many = _snakemake(tmp_path, "-n", "results/smoke/runs.csv", "--config", "profile=smoke",

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from clusterbench.cli import main
+from clusterbench.framework.cli import main
 from clusterbench.data import DatasetUnavailable, load_dataset, processed_path
 
 

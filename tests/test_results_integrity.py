@@ -13,10 +13,10 @@ import time
 import numpy as np
 import pytest
 
-from clusterbench.aggregate import aggregate
-from clusterbench.cli import main
-from clusterbench.records import RecordError
-from clusterbench.runner import run_seeds, seed_dir
+from clusterbench.framework.aggregate import aggregate
+from clusterbench.framework.cli import main
+from clusterbench.framework.records import RecordError
+from clusterbench.framework.runner import run_seeds, seed_dir
 
 QUIET = dict(log=lambda *a: None)
 
@@ -119,10 +119,10 @@ def test_reporting_names_a_corrupt_record(tmp_path, capsys):
 def test_two_configurations_of_one_seed_never_mix(tmp_path, monkeypatch):
     """Run A (n_init=4) pauses between writing its labels and its record while run B (n_init=3) of the same
     seed runs; the record left must sit beside its own labels."""
-    from baselines import kmeans as km
+    from clusterbench.baselines import kmeans as km
 
-    from clusterbench import records as records_module
-    from clusterbench.base import Result
+    from clusterbench.framework import records as records_module
+    from clusterbench.framework.base import Result
 
     real_fit = km.KMeans.fit_predict
     a_wrote_labels, release_a = threading.Event(), threading.Event()
@@ -143,7 +143,7 @@ def test_two_configurations_of_one_seed_never_mix(tmp_path, monkeypatch):
 
     monkeypatch.setattr(km.KMeans, "fit_predict", fit)
     monkeypatch.setattr(records_module, "write_file", write_file)
-    import clusterbench.runner as runner
+    import clusterbench.framework.runner as runner
 
     monkeypatch.setattr(runner, "write_file", write_file)
     a = threading.Thread(target=_runs, args=(tmp_path, [0]), kwargs={"overrides": {"n_init": 4}}, name="A")

@@ -19,7 +19,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..io import publish, remove_stale_parts, temp_path
+from ..framework.atomic import publish, remove_stale_parts, temp_path
 
 CHUNK = 1 << 20
 TIMEOUT_S = 60

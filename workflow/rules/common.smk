@@ -2,11 +2,11 @@
 import os
 from pathlib import Path as _Path
 
-from clusterbench.check import load_config as _load_regression
-from clusterbench.registry import ConfigError, load_profile, validate_names
-from clusterbench.registry import get_method as _get_method
-from clusterbench.report.tables import load_spec, spec_pairs, spec_profile
-from clusterbench.seeds import check_seed_list, format_seeds
+from clusterbench.framework.gate import load_config as _load_regression
+from clusterbench.framework.registry import ConfigError, load_profile, validate_names
+from clusterbench.framework.registry import get_method as _get_method
+from clusterbench.framework.report.tables import load_spec, spec_pairs, spec_profile
+from clusterbench.framework.seeds import check_seed_list, format_seeds
 
 PROFILE_NAME = config["profile"]
 try:
@@ -16,12 +16,12 @@ try:
     validate_names(METHODS, DATASETS)
     TABLES_PROFILE = config.get("tables_profile") or None  # overrides the paper table specs' own `profile`
     TABLES_PROFILE_DATASETS = load_profile(TABLES_PROFILE)["datasets"] if TABLES_PROFILE else []
-    # a count (seeds 0..n-1), at most clusterbench.seeds.MAX_SEEDS
+    # a count (seeds 0..n-1), at most clusterbench.framework.seeds.MAX_SEEDS
     SEEDS = check_seed_list(config["seeds"], "config seeds") if "seeds" in config else PROFILE["seeds"]
 except ConfigError as error:
     raise WorkflowError(f"configuration error: {error}")
 # the seeds every job runs and every report averages, as a short list ("0-9"): a record of another seed
-# or configuration on disk is left out of the reports (clusterbench.records.collect)
+# or configuration on disk is left out of the reports (clusterbench.framework.records.collect)
 SEEDS_ARG = format_seeds(SEEDS)
 MIRROR = config.get("mirror") or os.environ.get("CLUSTERBENCH_MIRROR", "")
 STRICT = "--strict" if config.get("strict") else ""

@@ -17,7 +17,7 @@ import json
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .io import atomic_path, file_lock, remove_stale_parts, write_json
+from .atomic import atomic_path, file_lock, remove_stale_parts, write_json
 
 RECORD = "record.json"
 LOCK = ".lock"

@@ -47,7 +47,7 @@ def _requested_seeds(args) -> list[int] | None:
 
 
 def cmd_list(args) -> int:
-    from .data import DATASETS
+    from ..data import DATASETS
     from .registry import methods
 
     if args.json:
@@ -69,8 +69,8 @@ def cmd_list(args) -> int:
 
 def cmd_prepare(args) -> int:
     """Fetch + convert a dataset; write a status JSON (available | unavailable)."""
-    from .data import DatasetUnavailable, get_spec, load_dataset, processed_path
-    from .io import write_json
+    from ..data import DatasetUnavailable, get_spec, load_dataset, processed_path
+    from .atomic import write_json
 
     spec = get_spec(args.dataset)
     status = {"dataset": args.dataset, "source": spec.source}
@@ -102,7 +102,7 @@ def cmd_run(args) -> int:
                         mirror=args.mirror or None, device=args.device, strict=args.strict, force=args.force,
                         overrides=overrides, log=lambda msg: print(msg, flush=True))
     if args.summary:
-        from .io import write_json
+        from .atomic import write_json
 
         write_json(args.summary, [{k: r.get(k) for k in ("seed", "status", "reason", "metrics", "wall_s")}
                                   for r in records])
@@ -114,7 +114,7 @@ def cmd_run(args) -> int:
 
 def cmd_aggregate(args) -> int:
     from .aggregate import aggregate
-    from .io import atomic_path
+    from .atomic import atomic_path
 
     pairs = None
     if args.pairs:
@@ -137,7 +137,7 @@ def _published():
 def cmd_render(args) -> int:
     import pandas as pd
 
-    from .io import write_text
+    from .atomic import write_text
     from .registry import load_profile
     from .report.tables import load_spec, render, spec_profile
 
@@ -162,8 +162,8 @@ def cmd_render(args) -> int:
 
 def cmd_pretrain(args) -> int:
     """Pretrain (or validate) the shared autoencoder of (profile, dataset, recipe) for every seed, in one process."""
-    from .io import write_json
-    from .pretrain import pretrain_seeds
+    from .atomic import write_json
+    from ..blocks.pretrain import pretrain_seeds
     from .registry import load_profile
 
     from .runner import check_device
@@ -182,7 +182,7 @@ def cmd_pretrain(args) -> int:
 
 
 def cmd_datasets_table(args) -> int:
-    from .io import read_json, write_text
+    from .atomic import read_json, write_text
     from .registry import load_profile
     from .report.tables import render_dataset_table
 
@@ -201,12 +201,12 @@ def cmd_datasets_table(args) -> int:
 
 
 def cmd_check(args) -> int:
-    """Regression gate: exit 1 when a gated cell fails or has no runs (see clusterbench/check.py)."""
+    """Regression gate: exit 1 when a gated cell fails or has no runs (see clusterbench/framework/gate.py)."""
     import pandas as pd
 
-    from .check import (check_published, check_reference, format_report, load_config, reference_frame,
+    from .gate import (check_published, check_reference, format_report, load_config, reference_frame,
                         REFERENCE_COLUMNS)
-    from .io import atomic_path, write_text
+    from .atomic import atomic_path, write_text
     from .report.tables import suite_version
 
     config = load_config(_existing(args.config, "--config"))
@@ -245,7 +245,7 @@ def cmd_check(args) -> int:
 
 
 def cmd_index(args) -> int:
-    from .io import write_text
+    from .atomic import write_text
     from .registry import load_profile
     from .report.index import render_index
 
@@ -355,7 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .data import ChecksumError, DatasetUnavailable, ProcessedFileError
+    from ..data import ChecksumError, DatasetUnavailable, ProcessedFileError
     from .records import RecordError
     from .registry import ConfigError
 

@@ -3,7 +3,7 @@
 Layout: ``{out}/{profile}/{dataset}/{method}/seed{S}/`` holds ``labels.npz``
 (predicted labels, and the embedding when small), ``history.csv`` and
 ``record.json``. The record is written last, atomically, with the sha256 of the
-other files (:mod:`clusterbench.records`); a seed is rewritten under its lock. A
+other files (:mod:`clusterbench.framework.records`); a seed is rewritten under its lock. A
 seed whose record and files validate, finished, with the same config hash is
 skipped on resume; any other seed (no record, a damaged or missing file, another
 configuration) runs again.
@@ -25,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
+from .. import PROJECT_ROOT, __version__
 from .base import DivergenceError, seed_everything
-from .data import DatasetUnavailable, load_dataset
+from ..data import DatasetUnavailable, load_dataset
 from .metrics import evaluate
 from .records import FINISHED, begin, commit, read_record, seed_lock, seed_state, write_file
 from .registry import config_hash, get_method, methods, resolve_config
@@ -74,7 +74,7 @@ class PeakMemory:
 
 def _git_revision() -> str | None:
     try:
-        root = Path(__file__).resolve().parent.parent
+        root = PROJECT_ROOT
         out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
                              timeout=5)
         if out.returncode != 0:
@@ -193,7 +193,7 @@ def run_hash(method: str, dataset: str, profile: str, config, pretrain: dict | N
     if pretrain and recipe:
         recipe = pretrain.get("recipe") or recipe
     if recipe:
-        from .pretrain import recipe_hash, resolve_recipe
+        from ..blocks.pretrain import recipe_hash, resolve_recipe
 
         extra = (pretrain or {}).get("overrides")
         chash += "+" + recipe_hash(recipe, resolve_recipe(recipe, dataset, profile, extra))
@@ -222,7 +222,7 @@ def scalar_diagnostics(result) -> dict:
 
 
 def is_finished(directory: Path, chash: str | None) -> bool:
-    """Whether the seed in ``directory`` is done under ``chash`` (see :func:`clusterbench.records.seed_state`)."""
+    """Whether the seed in ``directory`` is done under ``chash`` (see :func:`clusterbench.framework.records.seed_state`)."""
     return seed_state(directory, chash)[0]
 
 
@@ -251,7 +251,7 @@ def run_one(cls, config, data, *, method, profile, seed, device, directory: Path
     try:
         with PeakMemory() as memory:
             instance = cls(config)
-            # context for methods that reuse shared pretraining (clusterbench.pretrain)
+            # context for methods that reuse shared pretraining (clusterbench.blocks.pretrain)
             instance.profile = profile
             if method in methods() and get_method(method).pretrain:
                 instance.pretrain = get_method(method).pretrain
@@ -355,6 +355,6 @@ def run_seeds(method: str, dataset: str, seeds: list[int], *, profile: str, out:
 
 
 def load_records(root: Path) -> list[dict]:
-    """Every record under ``root``, validated (:func:`clusterbench.records.read_record`), whatever its seed
-    or configuration: for inspection; the reports read :func:`clusterbench.aggregate.aggregate`."""
+    """Every record under ``root``, validated (:func:`clusterbench.framework.records.read_record`), whatever its seed
+    or configuration: for inspection; the reports read :func:`clusterbench.framework.aggregate.aggregate`."""
     return [read_record(p.parent) for p in sorted(Path(root).rglob("record.json"))]

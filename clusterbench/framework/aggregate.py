@@ -2,7 +2,7 @@
 
 Only the requested seeds under the current configuration are taken: a record of
 another seed, or with another config hash (a ``--set`` override, an edited YAML),
-is left out and named in the log (:func:`clusterbench.records.collect`).
+is left out and named in the log (:func:`clusterbench.framework.records.collect`).
 
 Besides the fixed COLUMNS, each scalar a method reported in ``record["diagnostics"]``
 (e.g. NMCE's z-sim cosine similarities) becomes a column of its own name.
@@ -49,7 +49,7 @@ def aggregate(root: Path, profile: str, pairs: list[tuple[str, str]] | None = No
     """The records of ``profile`` under ``root`` as a frame: the ``seeds`` requested (default: the
     profile's) of the given (dataset, method) pairs (default: every pair on disk), each under the
     method's current configuration. Records left out are logged; ``frame.attrs["ignored"]`` lists them.
-    A damaged record of a requested seed raises :class:`clusterbench.records.RecordError`.
+    A damaged record of a requested seed raises :class:`clusterbench.framework.records.RecordError`.
     """
     from .registry import load_profile
     from .runner import expected_hash
