@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import PROJECT_ROOT, __version__
-from .base import DivergenceError, seed_everything
+from .base import collapse_reason, numerical_failure, seed_everything
 from ..data import DatasetUnavailable, load_dataset
 from .metrics import evaluate
 from .records import FINISHED, begin, commit, read_record, seed_lock, seed_state, write_file
@@ -238,6 +238,11 @@ def expected_hash(dataset: str, method: str, profile: str) -> str | None:
     return run_hash(method, dataset, profile, config)
 
 
+def _save_npz(path: Path, arrays: dict) -> None:
+    with open(path, "wb") as f:
+        np.savez_compressed(f, **arrays)
+
+
 def run_one(cls, config, data, *, method, profile, seed, device, directory: Path, pretrain: dict | None = None) -> dict:
     """Fit once and write labels, history and record for this seed. Returns the record.
 
@@ -264,9 +269,13 @@ def run_one(cls, config, data, *, method, profile, seed, device, directory: Path
         labels = np.asarray(result.labels).astype(np.int64).ravel()
         if labels.shape[0] != data.n_samples:
             raise ValueError(f"{method} returned {labels.shape[0]} labels for {data.n_samples} samples")
-        status, reason = "ok", None
-    except DivergenceError as error:
-        result, labels, status, reason = None, None, "failed", f"diverged: {error}"
+        reason = collapse_reason(labels, data.n_classes)  # one rule for every method (clusterbench.framework.base)
+        status = "failed" if reason else "ok"
+    except Exception as error:  # numerical failures become failed records; anything else is a bug and raises
+        reason = numerical_failure(error)
+        if reason is None:
+            raise
+        result, labels, status = None, None, "failed"
     record["wall_s"] = time.perf_counter() - wall0
     record["cpu_s"] = time.process_time() - cpu0
     record["peak_rss_mb"] = memory.peak_mb
@@ -274,6 +283,8 @@ def run_one(cls, config, data, *, method, profile, seed, device, directory: Path
     record["status"], record["reason"] = status, reason
     begin(directory)
     files = {}
+    if labels is not None and status == "failed":  # collapsed: the labels stay for inspection, no metrics
+        files["labels.npz"] = write_file(directory, "labels.npz", lambda tmp: _save_npz(tmp, {"labels": labels}))
     if status == "ok":
         record["metrics"] = evaluate(data.y, labels)
         diagnostics = scalar_diagnostics(result)
@@ -286,12 +297,7 @@ def run_one(cls, config, data, *, method, profile, seed, device, directory: Path
         if result.embedding is not None and np.asarray(result.embedding).size <= MAX_EMBEDDING_FLOATS:
             arrays["embedding"] = np.asarray(result.embedding, dtype=np.float32)
         arrays.update({f"extra_{k}": np.asarray(v) for k, v in result.extras.items()})
-
-        def save_arrays(tmp):
-            with open(tmp, "wb") as f:
-                np.savez_compressed(f, **arrays)
-
-        files["labels.npz"] = write_file(directory, "labels.npz", save_arrays)
+        files["labels.npz"] = write_file(directory, "labels.npz", lambda tmp: _save_npz(tmp, arrays))
         history = _history_csv(result.history)
         files["history.csv"] = write_file(directory, "history.csv", lambda tmp: tmp.write_text(history))
         scored = getattr(cls, "scored_history", None)
