@@ -354,12 +354,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminate_on_sigterm() -> None:
+    """SIGTERM (Snakemake cancelling a job, a scheduler's time limit) raises SystemExit(143) in the main
+    thread, so ``finally`` blocks run: part files are removed, seed locks released. Only SIGKILL leaves
+    part files; the next writer of that folder removes those of dead processes."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def handler(signum, frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     from ..data import ChecksumError, DatasetUnavailable, ProcessedFileError
     from .records import RecordError
     from .registry import ConfigError
 
     args = build_parser().parse_args(argv)
+    _terminate_on_sigterm()
     try:
         return args.func(args)
     except (ConfigError, DatasetUnavailable, ChecksumError, ProcessedFileError, RecordError, KeyError) as error:
