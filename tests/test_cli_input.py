@@ -78,6 +78,16 @@ def test_missing_files_are_named(argv, needle, tmp_path, capsys, monkeypatch):
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize("text, needle", [("gated: [\n", "invalid YAML"), ("- 1\n", "mapping"),
+                                         ("gated: 3\n", "gated must be a list"),
+                                         ("gated: [umist]\n", "not a mapping")])
+def test_bad_gate_config_is_one_line(text, needle, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "gate.yaml").write_text(text)
+    line = _refused(["check", "--config", "gate.yaml", "--out", ""], tmp_path, capsys, "gate.yaml")
+    assert needle in line
+
+
 def test_unknown_implementation_is_one_line(tmp_path, capsys, monkeypatch):
     config = tmp_path / "config"
     shutil.copytree(REPO / "config", config)
