@@ -293,12 +293,13 @@ def _load(path: Path, chash: str, input_dim: int, recipe: str, config, device) -
 def _save(bundle: Pretrained, meta: dict) -> None:
     import torch
 
-    from ..framework.atomic import atomic_path, write_json
+    from ..framework.atomic import atomic_path, remove_stale_parts, write_json
 
     payload = dict(meta, hash=bundle.hash, config=dataclasses.asdict(bundle.config), history=bundle.history,
                    ae={k: v.detach().cpu() for k, v in bundle.ae.state_dict().items()},
                    critic=({k: v.detach().cpu() for k, v in bundle.critic.state_dict().items()}
                            if bundle.critic is not None else None))
+    remove_stale_parts(bundle.path.parent)  # left by a killed pretraining
     with atomic_path(bundle.path) as tmp:
         torch.save(payload, tmp)
     sidecar = {k: v for k, v in payload.items() if k not in ("ae", "critic")}

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..framework.atomic import atomic_path
+from ..framework.atomic import atomic_path, remove_stale_parts
 from .catalog import DATASETS, DatasetSpec
 from .download import ChecksumError, DatasetUnavailable, RemoteFile, data_home, fetch, mirror_setting
 
@@ -120,6 +120,7 @@ def prepare(name: str, *, mirror: str | None = None, cache: Path | None = None, 
     if n_classes != spec.n_classes or y.min() != 0 or y.max() != spec.n_classes - 1:
         raise ValueError(f"dataset {name!r}: expected labels 0..{spec.n_classes - 1}, got {n_classes} classes "
                          f"in {y.min()}..{y.max()}")
+    remove_stale_parts(target.parent)  # left by a killed conversion
     with atomic_path(target) as tmp:
         with open(tmp, "wb") as f:
             np.savez(f, X=X, y=y, version=PROCESSED_VERSION, n_samples=X.shape[0], shape=np.asarray(X.shape[1:]),
