@@ -66,7 +66,7 @@ Deviations (also in config/methods/dccm.yaml ``notes``):
 - augmentation: the code's Keras ImageDataGenerator (rotation ±20°, shifts 0.18,
   horizontal flip, zoom 0.85-1.15, channel shift 0.1, images × 0.95) as one
   batched affine warp per batch with per-sample parameters
-  (:func:`clusterbench.augment.random_affine`);
+  (:func:`clusterbench.blocks.augment.random_affine`);
 - Eq. 3 and 9 sum over pairs / samples; the suite averages (same relative
   weights of the terms, RMSprop's step barely depends on the scale);
 - the discriminator's score T is computed per location of S and the softplus
@@ -100,9 +100,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from clusterbench.augment import random_affine
-from clusterbench.base import ClusteringMethod, Result
-from clusterbench.training import as_tensor, check_finite, generator, minibatches, resolve_device
+from clusterbench.blocks.augment import random_affine
+from clusterbench.framework.base import ClusteringMethod, Result
+from clusterbench.blocks.training import as_tensor, check_finite, generator, minibatches, resolve_device
 
 ARCHS = ("auto", "cifar", "tiny", "stl", "mlp")
 GRAPH_SOURCES = ("minibatch", "large_batch")
@@ -579,7 +579,7 @@ class DCCM(ClusteringMethod):
     @staticmethod
     def scored_diagnostics(result: Result, y: np.ndarray) -> dict:
         """ACC / NMI of the untrained network's clusterings (argmax of z, k-means of D at initialisation)."""
-        from clusterbench.metrics import cluster_acc, nmi
+        from clusterbench.framework.metrics import cluster_acc, nmi
 
         out = {}
         for name in ("argmax", "kmeans"):
@@ -592,7 +592,7 @@ class DCCM(ClusteringMethod):
     @staticmethod
     def scored_history(result: Result, y: np.ndarray) -> list[dict]:
         """Per kept epoch and pseudo-graph threshold: BCubed precision / recall of W on the subsample (Figure 5)."""
-        from clusterbench.metrics import cluster_acc
+        from clusterbench.framework.metrics import cluster_acc
 
         probs = result.extras.get("epoch_probs")
         if probs is None:

@@ -9,10 +9,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from clusterbench.augment import random_affine
-from clusterbench.base import DivergenceError, seed_everything
+from clusterbench.blocks.augment import random_affine
+from clusterbench.framework.base import DivergenceError, seed_everything
 from clusterbench.data import Dataset
-from methods.dccm import (DCCM, DCCMConfig, DCCMNet, Discriminator, graph_bcubed, jsd_mi, label_loss, pair_loss,
+from clusterbench.methods.dccm import (DCCM, DCCMConfig, DCCMNet, Discriminator, graph_bcubed, jsd_mi, label_loss, pair_loss,
                           pseudo_graph, pseudo_labels, resolve_arch, sample_pairs, triplet_mi_loss)
 
 TINY = dict(width=4, disc_width=8, mlp_width=16, head_dim=8, epochs=2, max_steps=6, diag_samples=50,
@@ -256,10 +256,10 @@ def test_nan_input_raises_divergence_and_runner_records_failure(tmp_path, monkey
     with pytest.raises(DivergenceError):
         DCCM(DCCMConfig(**TINY)).fit_predict(bad, 3, seed=0)
     # a loss that turns non-finite mid-training also fails the run, recorded with its reason
-    from clusterbench import runner
-    from clusterbench.registry import resolve_config
+    from clusterbench.framework import runner
+    from clusterbench.framework.registry import resolve_config
 
-    monkeypatch.setattr("methods.dccm.pair_loss", lambda z, W: torch.tensor(float("nan")) + z.sum() * 0)
+    monkeypatch.setattr("clusterbench.methods.dccm.pair_loss", lambda z, W: torch.tensor(float("nan")) + z.sum() * 0)
     cls, config = resolve_config("dccm", "digits", "smoke")
     record = runner.run_one(cls, config, data, method="dccm", profile="smoke", seed=0, device="cpu",
                             directory=tmp_path / "seed0")
@@ -268,7 +268,7 @@ def test_nan_input_raises_divergence_and_runner_records_failure(tmp_path, monkey
 
 
 def test_runner_scores_init_baseline_and_graph_bcubed(tmp_path):
-    from clusterbench.runner import run_seeds
+    from clusterbench.framework.runner import run_seeds
 
     records = run_seeds("dccm", "digits", [0], profile="smoke", out=tmp_path, log=lambda *_: None)
     assert records[0]["status"] == "ok"
@@ -312,7 +312,7 @@ def test_cifar10_real_format_from_loopback_server(monkeypatch, tmp_path):
 
 
 def test_registry_entries_resolve():
-    from clusterbench.registry import methods, resolve_config
+    from clusterbench.framework.registry import methods, resolve_config
 
     for name in ("dccm", "dccm_code", "dccm_m1", "dccm_m2", "dccm_m3", "dccm_v2", "dccm_v3", "dccm_v4"):
         assert name in methods()
