@@ -151,6 +151,7 @@ class DCCMConfig:
     diag_samples: int = 1000           # fixed subsample whose predictions are kept every epoch
     snapshots: int = 3                 # epochs whose subsample features are kept (Figure 3), besides the initial
     init_kmeans: bool = True           # k-means on the untrained D features (baseline diagnostic)
+    log_every: int = 0                 # also a history row of mean losses every this many steps (0: per epoch only)
 
 
 # --- objective (Eq. 1-15) -------------------------------------------------------------------------
@@ -421,10 +422,9 @@ class DCCM(ClusteringMethod):
         return torch.cat(zs), torch.cat(ds)
 
     # epochs ---------------------------------------------------------------------------
-    def _epoch_minibatch(self, net, opt, X, gen, step):
+    def _epoch_minibatch(self, net, opt, X, gen, step, tally):
         """Algorithm 1: W, y, V from each mini-batch's own predictions; originals and transformed copies."""
         c = self.config
-        sums, count = {"loss": 0.0, "pg": 0.0, "pl": 0.0, "mi": 0.0, "density": 0.0, "confident": 0.0}, 0
         for idx in minibatches(X.shape[0], min(c.batch_size, X.shape[0]), gen, drop_last=True):
             if c.max_steps and step >= c.max_steps:
                 break
@@ -438,18 +438,12 @@ class DCCM(ClusteringMethod):
             loss, terms = self._terms(z, s, d, logits, B, len(batches), W, y, V, gen, mi_parts=[0])
             self._step(loss, opt, step)
             step += 1
-            count += 1
-            for k, v in terms.items():
-                sums[k] += v
-            sums["loss"] += loss.item()
-            sums["density"] += W.mean().item()
-            sums["confident"] += V.mean().item()
-        return step, {k: v / max(count, 1) for k, v in sums.items()}, count
+            tally.add(step, loss=loss.item(), density=W.mean().item(), confident=V.mean().item(), **terms)
+        return step
 
-    def _epoch_large_batch(self, net, opt, X, gen, step):
+    def _epoch_large_batch(self, net, opt, X, gen, step, tally):
         """The code's loop: a no-grad graph over each large batch, then repeats × small batches of views."""
         c = self.config
-        sums, count = {"loss": 0.0, "pg": 0.0, "pl": 0.0, "mi": 0.0, "density": 0.0, "confident": 0.0}, 0
         n = X.shape[0]
         for large in minibatches(n, min(c.large_batch, n), gen, drop_last=False):
             if c.max_steps and step >= c.max_steps or len(large) < 2:
@@ -472,13 +466,9 @@ class DCCM(ClusteringMethod):
                                               mi_parts=list(range(len(batches))))
                     self._step(loss, opt, step)
                     step += 1
-                    count += 1
-                    for k, v in terms.items():
-                        sums[k] += v
-                    sums["loss"] += loss.item()
-                    sums["density"] += W.mean().item()
-                    sums["confident"] += VL[idx].mean().item()
-        return step, {k: v / max(count, 1) for k, v in sums.items()}, count
+                    tally.add(step, loss=loss.item(), density=W.mean().item(), confident=VL[idx].mean().item(),
+                              **terms)
+        return step
 
     def _terms(self, z, s, d, logits, B, parts, W, y, V, gen, mi_parts):
         """Eq. 15 on ``parts`` stacked copies of a batch of B: L̂_PG + α L̂_PL + β L_MI (MI on ``mi_parts``)."""
@@ -550,12 +540,15 @@ class DCCM(ClusteringMethod):
         net.train()
         run_epoch = self._epoch_minibatch if c.graph_source == "minibatch" else self._epoch_large_batch
         for epoch in range(1, c.epochs + 1):
-            step, means, count = run_epoch(net, opt, X, gen, step)
-            if count == 0:
+            tally = _Tally(c.log_every)
+            step = run_epoch(net, opt, X, gen, step, tally)
+            if tally.n == 0:
                 break
             zd = record_epoch(epoch)
             pmax = zd.max(1).values
-            history.append({"epoch": epoch, "step": step, **means,
+            means = tally.means()
+            history += [{"row": "window", "epoch": epoch, **row} for row in tally.rows]
+            history.append({"row": "epoch", "epoch": epoch, "step": step, **means,
                             "mean_max_prob": pmax.mean().item(),
                             "confident_subsample": (pmax >= c.thres2).float().mean().item(),
                             "clusters_used": int(torch.unique(zd.argmax(1)).numel()),
@@ -608,6 +601,27 @@ class DCCM(ClusteringMethod):
                 rows.append({"epoch": int(epoch), "threshold": t, "precision": precision, "recall": recall,
                              "acc_subsample": cluster_acc(yy, P.argmax(1))})
         return rows
+
+
+class _Tally:
+    """Mean loss terms over an epoch, and rows of their means over every ``every`` steps (history)."""
+
+    def __init__(self, every: int = 0):
+        self.every, self.n, self.rows = every, 0, []
+        self.total, self.window, self.window_n = {}, {}, 0
+
+    def add(self, step: int, **values: float) -> None:
+        for key, value in values.items():
+            self.total[key] = self.total.get(key, 0.0) + value
+            self.window[key] = self.window.get(key, 0.0) + value
+        self.n += 1
+        self.window_n += 1
+        if self.every and self.window_n == self.every:
+            self.rows.append({"step": step, **{k: v / self.window_n for k, v in self.window.items()}})
+            self.window, self.window_n = {}, 0
+
+    def means(self) -> dict:
+        return {k: v / max(self.n, 1) for k, v in self.total.items()}
 
 
 def graph_bcubed(W: np.ndarray, y: np.ndarray) -> tuple[float, float]:
