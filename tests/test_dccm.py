@@ -326,3 +326,30 @@ def test_registry_entries_resolve():
     assert (code.beta, code.graph_source, code.n_views, code.label_loss, code.mi_deep) == (
         0.05, "large_batch", 2, "bce", "logits")
     assert resolve_config("dccm_m1", "cifar10", "paper")[1].local_robustness is False
+
+
+def test_figure_scripts_draw_from_records(tmp_path):
+    """workflow/scripts/dccm_figures.py: Figures 3-6 and the cpu summary from recorded runs only."""
+    import importlib.util
+    from pathlib import Path
+
+    from clusterbench.framework.runner import run_seeds
+
+    script = Path(__file__).resolve().parent.parent / "workflow" / "scripts" / "dccm_figures.py"
+    spec = importlib.util.spec_from_file_location("dccm_figures", script)
+    figures = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(figures)
+    run_seeds("dccm", "digits", [0, 1], profile="smoke", out=tmp_path / "runs", log=lambda *_: None)
+    run = tmp_path / "runs" / "smoke" / "digits" / "dccm"
+    sweep = tmp_path / "sweep" / "thres2_0.5"
+    run_seeds("dccm", "digits", [0], profile="smoke", out=sweep, overrides={"thres2": 0.5}, log=lambda *_: None)
+    figures.figure3(run / "seed0", tmp_path / "f3.png")
+    figures.figure5(run / "seed0", tmp_path / "f5.png")
+    figures.figure6(run / "seed0", [sweep], tmp_path / "f6.png")
+    figures.figure4(tmp_path / "f4.md")
+    figures.cpu_summary([run], tmp_path / "cpu.md")
+    for name in ("f3.png", "f5.png", "f6.png"):
+        assert (tmp_path / name).stat().st_size > 1000
+    assert "metric not computed" in (tmp_path / "f4.md").read_text()
+    table = (tmp_path / "cpu.md").read_text()
+    assert "| digits | 2/2 |" in table and "untrained ACC (argmax)" in table
