@@ -58,8 +58,12 @@ Deviations (also in config/methods/dccm.yaml ``notes``):
   the last pooling is global (identical to the 4×4 pool on 32×32 inputs);
   sides ≥ 64 use the Tiny-ImageNet network at 64, ≥ 96 the STL network at 96;
 - grey images: the first convolution has 1 input channel (the paper's networks
-  take RGB); the cpu and quick budgets also narrow the network (``width``) and
-  the discriminator (``disc_width``);
+  take RGB); the cpu, quick and smoke budgets also narrow the network (``width``:
+  16, 8, 4 instead of 64) and the discriminator (``disc_width``: 64, 16, 8 instead
+  of 512) and stop after a fixed number of steps (``max_steps``: cpu 150 steps of
+  32, about 1/200 of the paper's 200 epochs on mnist5k);
+- the code's augmentation flips horizontally also on digit sets (MNIST, USPS),
+  where the flip is not label-preserving for every class; kept as the code does;
 - vectors (not in the paper): a two-layer MLP (Linear, BN, ReLU; S = its first
   layer) replaces the convolutions and the transformation G is Gaussian noise of
   ``noise`` × each feature's standard deviation;
@@ -526,11 +530,15 @@ class DCCM(ClusteringMethod):
                 d0.cpu().numpy().astype(np.float64)).astype(np.int64)
         epoch_probs, epochs_kept, snap_feats, snap_epochs = [], [], [], []
 
-        def record_epoch(epoch):
+        # keep at most ~5M probabilities (Tiny-ImageNet: 200 classes): every `stride`-th epoch and the last
+        stride = max(1, math.ceil((c.epochs + 1) * len(diag) * n_clusters / 5e6))
+
+        def record_epoch(epoch, last=False):
             zd, dd = self._predict(net, Xd)
-            epoch_probs.append(zd.cpu().numpy().astype(np.float16))
-            epochs_kept.append(epoch)
-            if epoch == 0 or epoch in snapshot_at:
+            if epoch % stride == 0 or last:
+                epoch_probs.append(zd.cpu().numpy().astype(np.float16))
+                epochs_kept.append(epoch)
+            if epoch == 0 or epoch in snapshot_at or last:
                 snap_feats.append(dd.cpu().numpy().astype(np.float32))
                 snap_epochs.append(epoch)
             return zd
@@ -544,7 +552,8 @@ class DCCM(ClusteringMethod):
             step = run_epoch(net, opt, X, gen, step, tally)
             if tally.n == 0:
                 break
-            zd = record_epoch(epoch)
+            last = epoch == c.epochs or bool(c.max_steps and step >= c.max_steps)
+            zd = record_epoch(epoch, last)
             pmax = zd.max(1).values
             means = tally.means()
             history += [{"row": "window", "epoch": epoch, **row} for row in tally.rows]
