@@ -34,7 +34,8 @@ def _record(run: Path) -> dict:
 
 def _budget(record: dict) -> str:
     c = record.get("config") or {}
-    text = f"profile {record.get('profile')}, {c.get('epochs')} epochs"
+    epochs = c.get("epochs")
+    text = f"profile {record.get('profile')}, {epochs} epoch{'' if epochs == 1 else 's'}"
     if c.get("max_steps"):
         text += f" (at most {c['max_steps']} steps)"
     return text + f", width {c.get('width')}, batch {c.get('batch_size')}, seed {record.get('seed')}"
