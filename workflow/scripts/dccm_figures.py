@@ -186,29 +186,31 @@ def cpu_summary(runs: list[Path], out: Path) -> None:
     import csv
 
     lines = ["# DCCM at the cpu budget: learning signal", "",
-             "| Dataset | seeds ok | ACC | NMI (geometric) | ARI | wall s / seed | CPU s / seed | epochs | "
-             "loss first → last logged window | seeds with loss falling | untrained ACC (argmax) | seeds ACC > argmax | "
+             "| Dataset | seeds ok | ACC | NMI (geometric) | ARI | wall s / seed | CPU s / seed | steps (epochs) | "
+             "loss first → last logged window | L_PG (+ L'_PG) first → last | seeds with loss falling | untrained ACC (argmax) | seeds ACC > argmax | "
              "untrained ACC (k-means of D) | seeds ACC > k-means |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     budget = ""
     for directory in runs:
         records = [json.loads(p.read_text()) for p in sorted(Path(directory).glob("seed*/record.json"))]
         ok = [r for r in records if r.get("status") == "ok"]
         if not ok:
-            lines.append(f"| {Path(directory).parent.name} | 0/{len(records)} | not run | | | | | | | | | | | |")
+            lines.append(f"| {Path(directory).parent.name} | 0/{len(records)} | not run | | | | | | | | | | | | |")
             continue
-        budget = _budget(ok[0])
+        budget = _budget(ok[0]).rsplit(", seed", 1)[0]
 
         def stat(key, scale=100.0, src="metrics"):
             v = np.array([r[src][key] for r in ok]) * scale
             return f"{v.mean():.1f} ± {v.std():.1f}"
 
-        first, last, falling = [], [], 0
+        first, last, falling, pg_first, pg_last = [], [], 0, [], []
         for r in ok:
             with open(Path(directory) / f"seed{r['seed']}" / "history.csv") as f:
                 rows = list(csv.DictReader(f))
             curve = [row for row in rows if row.get("row") == "window"] or [row for row in rows if row.get("loss")]
             losses = [float(row["loss"]) for row in curve]
+            pg_first.append(float(curve[0]["pg"]))
+            pg_last.append(float(curve[-1]["pg"]))
             first.append(losses[0])
             last.append(losses[-1])
             falling += losses[-1] < losses[0]
@@ -220,7 +222,9 @@ def cpu_summary(runs: list[Path], out: Path) -> None:
         lines.append(
             f"| {ok[0]['dataset']} | {len(ok)}/{len(records)} | {stat('acc')} | {stat('nmi_geometric')} | "
             f"{stat('ari')} | {np.mean([r['wall_s'] for r in ok]):.0f} | {np.mean([r['cpu_s'] for r in ok]):.0f} | "
-            f"{int(float(rows[-1]['epoch']))} | {np.mean(first):.3f} → {np.mean(last):.3f} | {falling}/{len(ok)} | "
+            f"{int(ok[0]['diagnostics'].get('steps', 0))} ({int(float(rows[-1]['epoch']))}) | "
+            f"{np.mean(first):.3f} → {np.mean(last):.3f} | {np.mean(pg_first):.3f} → {np.mean(pg_last):.3f} | "
+            f"{falling}/{len(ok)} | "
             f"{100 * arg.mean():.1f} ± {100 * arg.std():.1f} | {(acc > arg).sum()}/{len(ok)} | "
             f"{km_text} |")
     lines += ["", f"Budget: {budget}. Final-epoch labels (argmax of z, Eq. 7); the untrained baselines are the same "
