@@ -35,12 +35,15 @@ rule dccm_thres2_run:
         method="config/methods/dccm.yaml",
     output:
         f"{DCCM_FIG_SWEEP}/thres2_{{t}}/summary.json",
-    conda:
-        "../../environment.yml"
     log:
         f"logs/figures/dccm_{DCCM_FIG_PROFILE}_{DCCM_FIG_DATASET}_thres2_{{t}}.log",
     benchmark:
         f"benchmarks/figures/dccm_{DCCM_FIG_PROFILE}_{DCCM_FIG_DATASET}_thres2_{{t}}.tsv"
+    wildcard_constraints:
+        t="|".join(x.replace(".", "\\.") for x in DCCM_THRES2),
+    conda:
+        "../envs/training.yaml"
+    threads: 1
     params:
         profile=DCCM_FIG_PROFILE,
         dataset=DCCM_FIG_DATASET,
@@ -48,12 +51,9 @@ rule dccm_thres2_run:
         out=lambda wc: f"{DCCM_FIG_SWEEP}/thres2_{wc.t}",
         mirror=MIRROR,
         device=DEVICE,
-    wildcard_constraints:
-        t="|".join(x.replace(".", "\\.") for x in DCCM_THRES2),
-    threads: 1
     shell:
         "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} "
-        "clusterbench run --method dccm --dataset '{params.dataset}' --profile '{params.profile}' "
+        "python -m clusterbench run --method dccm --dataset '{params.dataset}' --profile '{params.profile}' "
         "--seed '{params.seeds}' --set '{{\"thres2\": {wildcards.t}}}' --out '{params.out}' "
         "--mirror '{params.mirror}' --device '{params.device}' --summary {output} > {log} 2>&1"
 
@@ -64,12 +64,12 @@ rule dccm_figure3:
         f"{DCCM_FIG_RUN}/summary.json",
     output:
         "reports/dccm/figure3.png",
-    conda:
-        "../../environment.yml"
     log:
         "logs/figures/dccm_figure3.log",
     benchmark:
         "benchmarks/figures/dccm_figure3.tsv"
+    conda:
+        "../envs/training.yaml"
     params:
         run=f"{DCCM_FIG_RUN}/seed0",
         mirror=MIRROR,
@@ -82,12 +82,12 @@ rule dccm_figure4:
     """DCCM Figure 4: classification accuracy, not computed by the suite (the note says why)."""
     output:
         "reports/dccm/figure4.md",
-    conda:
-        "../../environment.yml"
     log:
         "logs/figures/dccm_figure4.log",
     benchmark:
         "benchmarks/figures/dccm_figure4.tsv"
+    conda:
+        "../envs/reporting.yaml"
     shell:
         "python workflow/scripts/dccm_figures.py figure4 --out {output} > {log} 2>&1"
 
@@ -98,12 +98,12 @@ rule dccm_figure5:
         f"{DCCM_FIG_RUN}/summary.json",
     output:
         "reports/dccm/figure5.png",
-    conda:
-        "../../environment.yml"
     log:
         "logs/figures/dccm_figure5.log",
     benchmark:
         "benchmarks/figures/dccm_figure5.tsv"
+    conda:
+        "../envs/reporting.yaml"
     params:
         run=f"{DCCM_FIG_RUN}/seed0",
     shell:
@@ -117,12 +117,12 @@ rule dccm_figure6:
         sweep=expand(f"{DCCM_FIG_SWEEP}/thres2_{{t}}/summary.json", t=DCCM_THRES2),
     output:
         "reports/dccm/figure6.png",
-    conda:
-        "../../environment.yml"
     log:
         "logs/figures/dccm_figure6.log",
     benchmark:
         "benchmarks/figures/dccm_figure6.tsv"
+    conda:
+        "../envs/reporting.yaml"
     params:
         run=f"{DCCM_FIG_RUN}/seed0",
         sweep=" ".join(f"'{DCCM_FIG_SWEEP}/thres2_{t}'" for t in DCCM_THRES2),
@@ -137,12 +137,12 @@ rule dccm_cpu_report:
         expand("results/runs/cpu/{dataset}/dccm/summary.json", dataset=DCCM_CPU_DATASETS),
     output:
         "reports/dccm/cpu.md",
-    conda:
-        "../../environment.yml"
     log:
         "logs/reports/dccm_cpu.log",
     benchmark:
         "benchmarks/reports/dccm_cpu.tsv"
+    conda:
+        "../envs/reporting.yaml"
     params:
         runs=" ".join(f"results/runs/cpu/{d}/dccm" for d in DCCM_CPU_DATASETS),
     shell:
