@@ -15,10 +15,6 @@ DCCM_THRES2 = ["0.5", "0.6", "0.7", "0.8", "0.9", "0.95"]
 DCCM_CPU_DATASETS = ["mnist5k", "usps"]
 
 
-ruleorder: dccm_figure4 > render_table
-ruleorder: dccm_cpu_report > render_table
-
-
 rule dccm_figures:
     """DCCM Figures 3-6 (Figure 4 as a 'metric not computed' note)."""
     input:
@@ -63,7 +59,7 @@ rule dccm_figure3:
     input:
         f"{DCCM_FIG_RUN}/summary.json",
     output:
-        "reports/dccm/figure3.png",
+        report("reports/dccm/figure3.png", caption="../report/dccm_figure3.rst", category="DCCM"),
     log:
         "logs/figures/dccm_figure3.log",
     benchmark:
@@ -81,7 +77,7 @@ rule dccm_figure3:
 rule dccm_figure4:
     """DCCM Figure 4: classification accuracy, not computed by the suite (the note says why)."""
     output:
-        "reports/dccm/figure4.md",
+        report("reports/dccm/figure4.md", caption="../report/dccm_figure4.rst", category="DCCM"),
     log:
         "logs/figures/dccm_figure4.log",
     benchmark:
@@ -97,7 +93,7 @@ rule dccm_figure5:
     input:
         f"{DCCM_FIG_RUN}/summary.json",
     output:
-        "reports/dccm/figure5.png",
+        report("reports/dccm/figure5.png", caption="../report/dccm_figure5.rst", category="DCCM"),
     log:
         "logs/figures/dccm_figure5.log",
     benchmark:
@@ -116,7 +112,7 @@ rule dccm_figure6:
         main=f"{DCCM_FIG_RUN}/summary.json",
         sweep=expand(f"{DCCM_FIG_SWEEP}/thres2_{{t}}/summary.json", t=DCCM_THRES2),
     output:
-        "reports/dccm/figure6.png",
+        report("reports/dccm/figure6.png", caption="../report/dccm_figure6.rst", category="DCCM"),
     log:
         "logs/figures/dccm_figure6.log",
     benchmark:
@@ -136,7 +132,7 @@ rule dccm_cpu_report:
     input:
         expand("results/runs/cpu/{dataset}/dccm/summary.json", dataset=DCCM_CPU_DATASETS),
     output:
-        "reports/dccm/cpu.md",
+        report("reports/dccm/cpu.md", caption="../report/dccm_cpu.rst", category="DCCM"),
     log:
         "logs/reports/dccm_cpu.log",
     benchmark:
