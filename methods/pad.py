@@ -51,7 +51,7 @@ the epochs, scaling the step schedule with them (config/methods/pad.yaml).
 
 from __future__ import annotations
 
-import math
+import logging
 import time
 from dataclasses import dataclass
 
@@ -67,6 +67,7 @@ from clusterbench.cluster import kmeans
 from clusterbench.training import as_tensor, check_finite, generator, predict_in_batches, resolve_device
 
 HPE = ("kl", "fcs", "none")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -436,6 +437,9 @@ class PAD(ClusteringMethod):
             mean = sums / max(steps, 1)
             history.append({"epoch": epoch, "lr": lr, "loss": mean[0], "loss_scs": mean[1], "loss_hpe": mean[2],
                             **stats, "graph_s": t_graph, "epoch_s": time.perf_counter() - t0})
+            log.info("PAD epoch %d/%d: loss %.4f (scs %.4f, hpe %.4f), %d SCS of mean size %.2f, %.1f s",
+                     epoch + 1, c.epochs, mean[0], mean[1], mean[2], stats.get("n_scs", 0),
+                     stats.get("scs_mean_size", 0.0), history[-1]["epoch_s"])
         net.eval()
         features = predict_in_batches(net, X, 512).cpu().numpy()
         check_finite(float(np.abs(features).sum()), "PAD features")
