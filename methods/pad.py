@@ -214,9 +214,15 @@ def search_scs(neighbours: np.ndarray, *, scale: int = 10, cyclic: bool = True,
     """
     nbr = np.ascontiguousarray(neighbours, dtype=np.int64)
     n = nbr.shape[0]
+    if nbr.ndim != 2 or (nbr.size and (nbr.min() < -1 or nbr.max() >= n)):
+        raise ValueError(f"neighbours must be an (N, k) array of indices in [-1, N); got shape {nbr.shape}, "
+                         f"range [{nbr.min() if nbr.size else 0}, {nbr.max() if nbr.size else 0}]")
     if order is None:
         order = np.random.default_rng(seed).permutation(n)
-    return _scs_search_compiled(nbr, np.ascontiguousarray(order, dtype=np.int64), int(scale), bool(cyclic))
+    order = np.ascontiguousarray(order, dtype=np.int64)
+    if order.shape != (n,) or not np.array_equal(np.sort(order), np.arange(n)):
+        raise ValueError("order must be a permutation of the N vertices")
+    return _scs_search_compiled(nbr, order, int(scale), bool(cyclic))
 
 
 def knn_graph(features: np.ndarray, k: int) -> np.ndarray:

@@ -91,6 +91,13 @@ def test_isolated_vertices_and_disjointness():
     assert stats == {"n_scs": 1, "scs_mean_size": 2.0, "scs_coverage": 0.4}
 
 
+def test_bad_graphs_are_refused_before_the_compiled_loop():
+    with pytest.raises(ValueError, match="indices in"):
+        search_scs(_graph([[1], [5]]))                        # 5 is not a vertex
+    with pytest.raises(ValueError, match="permutation"):
+        search_scs(_graph([[1], [0]]), order=np.array([0, 0]))
+
+
 def test_scs_precision_against_majority_labels():
     groups = np.array([0, 0, 0, 1, 1, -1])
     y = np.array([2, 2, 1, 0, 0, 5])

@@ -55,7 +55,7 @@ def main(argv=None) -> None:
     nbr = knn_graph(X, args.k)
     t_graph = time.perf_counter() - t0
     t0 = time.perf_counter()
-    search_scs(nbr[:50], scale=10)                                  # numba compilation (or cache load)
+    search_scs(np.array([[1], [0]]), scale=10)                      # numba compilation (or cache load)
     t_compile = time.perf_counter() - t0
 
     rows = []
