@@ -35,9 +35,9 @@ also in config/methods/pad.yaml):
 - the memory starts as the untrained network's features of the un-augmented images (AND
   draws it at random, which would make the first epoch's subgraphs random);
 - augmentation: RandomResizedCrop (scale 0.2-1, AND), horizontal flip 0.5, ColorJitter
-  (0.4, 0.4, 0.4, 0.4; AND), as per-sample batched tensor ops (clusterbench.augment);
+  (0.4, 0.4, 0.4, 0.4; AND), as per-sample batched tensor ops (clusterbench.blocks.augment);
   AND's RandomGrayscale(0.2) is the option ``grayscale``, off (the paper lists flip, crop, jitter);
-- "AlexNet" for 32×32 inputs (clusterbench.backbones.AlexNetSmall): conv1 5×5 stride 1,
+- "AlexNet" for 32×32 inputs (clusterbench.blocks.backbones.AlexNetSmall): conv1 5×5 stride 1,
   BN after every layer, fc 4096-4096, then a linear 128-d head, L2-normalised; grey images
   enter with one input channel (the first layer adapted), 16×16 and 28×28 images at their size;
   96×96 images (STL-10) are resized to 32×32 (``input_size``);
@@ -60,11 +60,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from clusterbench.augment import color_jitter, random_grayscale, random_hflip, random_resized_crop
-from clusterbench.backbones import build_backbone
-from clusterbench.base import ClusteringMethod, DivergenceError, Result
-from clusterbench.cluster import kmeans
-from clusterbench.training import as_tensor, check_finite, generator, predict_in_batches, resolve_device
+from clusterbench.blocks.augment import color_jitter, random_grayscale, random_hflip, random_resized_crop
+from clusterbench.blocks.backbones import build_backbone
+from clusterbench.blocks.kmeans_knn import kmeans
+from clusterbench.blocks.training import as_tensor, check_finite, generator, predict_in_batches, resolve_device
+from clusterbench.framework.base import ClusteringMethod, Result
 
 HPE = ("kl", "fcs", "none")
 log = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ class PADConfig:
     jitter: float = 0.4            # ColorJitter brightness = contrast = saturation = hue (AND)
     grayscale: float = 0.0         # RandomGrayscale probability (AND: 0.2)
     kmeans_n_init: int = 10
-    linear_epochs: int = 100       # linear protocol (clusterbench.protocols); 0: skip
+    linear_epochs: int = 100       # linear protocol (clusterbench.framework.protocols); 0: skip
     keep_scs: bool = True          # per-epoch SCS assignments in extras (Figure 4)
 
 
@@ -461,7 +461,7 @@ class PAD(ClusteringMethod):
     @staticmethod
     def scored_diagnostics(result: Result, y: np.ndarray) -> dict:
         """After the fit: ACC of k-means on the untrained network's features (the baseline PAD must beat)."""
-        from clusterbench.metrics import cluster_acc
+        from clusterbench.framework.metrics import cluster_acc
 
         init = result.extras.get("labels_init")
         return {} if init is None else {"acc_init": cluster_acc(y, init)}

@@ -9,10 +9,10 @@ import torch.nn.functional as F
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from clusterbench.base import DivergenceError, seed_everything
+from clusterbench.framework.base import DivergenceError, seed_everything
 from clusterbench.data import Dataset
-from clusterbench.protocols import train_test_split, weighted_knn_predict
-from methods.pad import (PAD, PADConfig, ema_update, hard_positives, hpe_fcs, hpe_kl, knn_graph, positive_mask,
+from clusterbench.framework.protocols import train_test_split, weighted_knn_predict
+from clusterbench.methods.pad import (PAD, PADConfig, ema_update, hard_positives, hpe_fcs, hpe_kl, knn_graph, positive_mask,
                          scs_loss, scs_precision, scs_statistics, search_scs, step_lr)
 
 NONE = -1
@@ -257,7 +257,7 @@ def test_fit_is_deterministic(variant):
 
 
 def test_divergence_becomes_a_failed_run(tmp_path):
-    from clusterbench.runner import run_one
+    from clusterbench.framework.runner import run_one
 
     data = _images()
     data.X[0, 0, 0, 0] = np.nan
@@ -270,7 +270,7 @@ def test_divergence_becomes_a_failed_run(tmp_path):
 
 
 def test_runner_records_protocols_and_figure4_history(tmp_path):
-    from clusterbench.runner import run_one
+    from clusterbench.framework.runner import run_one
 
     data = _images()
     record = run_one(PAD, PADConfig(**TINY), data, method="pad", profile="smoke", seed=0, device="cpu",
@@ -287,7 +287,7 @@ def test_runner_records_protocols_and_figure4_history(tmp_path):
 
 
 def test_variants_inherit_and_stay_out_of_the_main_tables():
-    from clusterbench.registry import get_method, load_profile, main_methods, resolve_config
+    from clusterbench.framework.registry import get_method, load_profile, main_methods, resolve_config
 
     assert "pad" in main_methods() and "pad_k3" not in main_methods()
     assert "pad_k3" not in load_profile("quick")["methods"]

@@ -67,7 +67,7 @@ class DatasetSpec:
     manual: str = ""  # placement instructions for source == "manual"
     tags: tuple[str, ...] = field(default=())
     #: the first ``train_size`` samples are the official training split, the rest the test split
-    #: (evaluation protocols on frozen features, clusterbench/protocols.py); None: no official split
+    #: (evaluation protocols on frozen features, clusterbench/framework/protocols.py); None: no official split
     train_size: int | None = None
 
     @property

@@ -45,7 +45,7 @@ def main(argv=None) -> None:
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import connected_components
 
-    from methods.pad import knn_graph, scs_statistics, search_scs
+    from clusterbench.methods.pad import knn_graph, scs_statistics, search_scs
 
     faiss.omp_set_num_threads(1)
     rng = np.random.default_rng(0)
