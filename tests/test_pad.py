@@ -281,6 +281,21 @@ def test_runner_records_protocols_and_figure4_history(tmp_path):
     assert "acc_init" in record["diagnostics"]
     scored = (tmp_path / "seed0" / "scored_history.csv").read_text().splitlines()
     assert scored[0].split(",")[-1] == "scs_precision" and len(scored) == 3
+    # Figure 4 is drawn from these files alone
+    import importlib.util
+
+    from clusterbench import PROJECT_ROOT
+
+    spec = importlib.util.spec_from_file_location("pad_figure4", PROJECT_ROOT / "workflow/scripts/pad_figure4.py")
+    figure = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(figure)
+    (tmp_path / "smoke" / "tiny" / "pad").mkdir(parents=True)
+    (tmp_path / "seed0").rename(tmp_path / "smoke" / "tiny" / "pad" / "seed0")
+    figure.main(["--runs", str(tmp_path), "--profile", "smoke", "--dataset", "tiny", "--out",
+                 str(tmp_path / "figure4.png")])
+    assert (tmp_path / "figure4.png").stat().st_size > 0
+    plotted = (tmp_path / "figure4.csv").read_text().splitlines()
+    assert plotted[0].startswith("epoch,scs_mean_size,scs_precision_percent") and len(plotted) == 3
 
 
 # --- registry and data path ---------------------------------------------------------------------
