@@ -44,7 +44,15 @@ also in config/methods/pad.yaml):
 - the hard positive is the SCS member with the smallest memory affinity x̃_iᵀx̃_j (the
   affinity the subgraphs are built on); x_i and x_hp are forwarded as one batch and
   gradients flow through both predictions of Eq. 4;
-- the linear protocol uses global-average-pooled conv5 features (the paper: conv5).
+- the scale threshold caps the traversal at s vertices (Fig. 3 shows the cap, not how it is
+  enforced); start vertices are drawn in a fresh seeded random order every epoch;
+- without diffusion C(x) holds x itself besides N_10(x) (as AND's −log(p_ii + Σ_j p_ij));
+- ColorJitter applies its factors in a fixed order, hue as a YIQ rotation; no mean/std
+  normalisation of the [0, 1] inputs;
+- the linear protocol uses global-average-pooled conv5 features (the paper: conv5) and
+  softmax regression; the kNN and linear protocols are run on fits that saw the test images
+  unlabelled (the clustering setting; the paper's classification setting trains on the
+  training split only), see clusterbench.framework.protocols.
 Budgets below the paper's (smoke, quick, cpu) shrink the network (``width``, ``fc_dim``) and
 the epochs, scaling the step schedule with them (config/methods/pad.yaml).
 """
