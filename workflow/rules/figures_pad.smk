@@ -32,8 +32,12 @@ rule pad_figure4_paper:
     output:
         png="reports/pad/figure4.png",
         csv="reports/pad/figure4.csv",
+    conda:
+        "../../environment.yml"
     log:
         "logs/figures/pad_figure4.log",
+    benchmark:
+        "benchmarks/figures/pad_figure4.tsv"
     shell:
         "cp {input.png} {output.png} && cp {input.csv} {output.csv} 2> {log}"
 
