@@ -13,12 +13,12 @@ rule pad_figure4:
     output:
         png="reports/pad/figure4_{profile}_{dataset}.png",
         csv="reports/pad/figure4_{profile}_{dataset}.csv",
-    conda:
-        "../../environment.yml"
     log:
         "logs/figures/pad_figure4_{profile}_{dataset}.log",
     benchmark:
         "benchmarks/figures/pad_figure4_{profile}_{dataset}.tsv"
+    conda:
+        "../envs/reporting.yaml"
     shell:
         "python workflow/scripts/pad_figure4.py --runs results/runs --profile {wildcards.profile} "
         "--dataset {wildcards.dataset} --seed 0 --out {output.png} > {log} 2>&1"
@@ -32,12 +32,12 @@ rule pad_figure4_paper:
     output:
         png="reports/pad/figure4.png",
         csv="reports/pad/figure4.csv",
-    conda:
-        "../../environment.yml"
     log:
         "logs/figures/pad_figure4.log",
     benchmark:
         "benchmarks/figures/pad_figure4.tsv"
+    conda:
+        "../envs/reporting.yaml"
     shell:
         "cp {input.png} {output.png} && cp {input.csv} {output.csv} 2> {log}"
 
@@ -46,12 +46,18 @@ rule pad_scs_benchmark:
     """Wall time of the SCS search on a 70,000-node 5-NN graph, against scipy's strongly connected components."""
     output:
         "reports/pad/scs_benchmark.md",
-    conda:
-        "../../environment.yml"
     log:
         "logs/figures/pad_scs_benchmark.log",
     benchmark:
         "benchmarks/figures/pad_scs_benchmark.tsv"
+    conda:
+        "../envs/training.yaml"
     threads: 1
     shell:
         "OMP_NUM_THREADS=1 python workflow/scripts/pad_scs_benchmark.py --n 70000 --out {output} > {log} 2>&1"
+
+
+# drawing runs on the submitting host under a cluster executor
+localrules:
+    pad_figure4,
+    pad_figure4_paper,
