@@ -30,6 +30,7 @@ include: "workflow/rules/reports.smk"
 include: "workflow/rules/figures_ahcl.smk"
 include: "workflow/rules/figures_rdc.smk"
 include: "workflow/rules/figures_nmce.smk"
+include: "workflow/rules/figures_dccm.smk"
 include: "workflow/rules/figures_pad.smk"
 
 
