@@ -67,9 +67,11 @@ def cifar10_tar(X: np.ndarray, y: np.ndarray, per_batch: int) -> bytes:
     return _tar_gz(members)
 
 
-def cifar100_tar(X: np.ndarray, coarse: np.ndarray, n_train: int) -> bytes:
+def cifar100_tar(X: np.ndarray, coarse: np.ndarray, n_train: int, fine: np.ndarray | None = None) -> bytes:
     """cifar-100-python.tar.gz: 'train' and 'test' pickles with fine_labels and coarse_labels."""
-    fine = (coarse * 5 + np.arange(len(coarse)) % 5).tolist()  # fine classes nest in their superclass
+    if fine is None:
+        fine = coarse * 5 + np.arange(len(coarse)) % 5  # fine classes nest in their superclass
+    fine = np.asarray(fine).tolist()
     members = {}
     for name, part in (("train", slice(0, n_train)), ("test", slice(n_train, None))):
         members[f"cifar-100-python/{name}"] = pickle.dumps(
@@ -182,6 +184,9 @@ def fake_files(name: str) -> tuple[dict[str, bytes], int, np.ndarray | None]:
         X, y = images(60, (3, 32, 32)), labels(60, 20)
         data = {"cifar-100-python.tar.gz": cifar100_tar(X, y, n_train=40)}
         return (data, 60, X) if name == "cifar100_20" else (data, 40, X[:40])
+    if name == "cifar100":
+        X, fine = images(120, (3, 32, 32)), labels(120, 100)
+        return {"cifar-100-python.tar.gz": cifar100_tar(X, fine // 5, n_train=100, fine=fine)}, 120, X
     if name == "stl10":
         X, y = images(20, (3, 96, 96)), labels(20, 10)
         return {"stl10_binary.tar.gz": stl10_tar(X, y, n_train=10)}, 20, X

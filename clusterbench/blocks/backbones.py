@@ -19,6 +19,12 @@
   The CIFAR variants are torchvision's ResNet-18/34 with the 3×3 stride-1 stem
   and no max-pool, as in the paper (the authors' code pads that stem by 2; here 1).
 
+- :class:`AlexNetSmall`: AlexNet (Krizhevsky et al. 2012) for small images, as PAD and
+  AND use it on 32×32 inputs: five conv layers (96, 256, 384, 384, 256 channels, each
+  BN + ReLU; 5×5 kernels on conv1-2, 3×3 on conv3-5; 2×2 max-pools after conv1, conv2,
+  conv5) and two FC layers (4096, BN, ReLU). ``width`` scales every layer (budget
+  profiles). conv5 features (for the linear protocol) are global-average-pooled.
+
 Every backbone exposes ``out_dim``; inputs are (B, C, H, W) images or (B, d) vectors.
 """
 
@@ -130,8 +136,48 @@ RESNETS = {
 }
 
 
+class AlexNetSmall(nn.Module):
+    """AlexNet for images of 16-32 px: (B, C, H, W) → fc7 features (B, fc_dim); ``conv5(x)`` → (B, 256·width).
+
+    The original's 11×11 stride-4 first layer becomes 5×5 stride 1 (the input is 7× smaller);
+    C is the dataset's channel count (1 for grey images). Spatial size after the three
+    pools: H // 8 (32 → 4, 28 → 3, 16 → 2).
+    """
+
+    CHANNELS = (96, 256, 384, 384, 256)
+
+    def __init__(self, input_shape: tuple[int, ...], width: float = 1.0, fc_dim: int = 4096):
+        super().__init__()
+        c_in, h, w = input_shape
+        if min(h, w) < 8:
+            raise ValueError(f"AlexNetSmall needs images of at least 8x8 pixels, got {h}x{w}")
+        ch = [max(4, int(round(c * width))) for c in self.CHANNELS]
+
+        def block(a, b, k):
+            return [nn.Conv2d(a, b, k, 1, k // 2, bias=False), nn.BatchNorm2d(b), nn.ReLU(inplace=True)]
+
+        self.features = nn.Sequential(
+            *block(c_in, ch[0], 5), nn.MaxPool2d(2),
+            *block(ch[0], ch[1], 5), nn.MaxPool2d(2),
+            *block(ch[1], ch[2], 3), *block(ch[2], ch[3], 3), *block(ch[3], ch[4], 3), nn.MaxPool2d(2))
+        flat = ch[4] * (h // 8) * (w // 8)
+        self.classifier = nn.Sequential(
+            nn.Linear(flat, fc_dim, bias=False), nn.BatchNorm1d(fc_dim), nn.ReLU(inplace=True),
+            nn.Linear(fc_dim, fc_dim, bias=False), nn.BatchNorm1d(fc_dim), nn.ReLU(inplace=True))
+        self.conv5_dim = ch[4]
+        self.out_dim = fc_dim
+
+    def conv5(self, x: torch.Tensor) -> torch.Tensor:
+        """Global-average-pooled conv5 activations (B, conv5_dim)."""
+        return self.features(x).mean((2, 3))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features(x).flatten(1))
+
+
 def build_backbone(name: str, input_shape: tuple[int, ...], *, mlp_width: int = 128, mlp_depth: int = 5,
-                   resnet_width: int | None = None) -> nn.Module:
+                   resnet_width: int | None = None, alexnet_width: float = 1.0,
+                   alexnet_fc: int = 4096) -> nn.Module:
     """A backbone by name for inputs of ``input_shape`` (C, H, W) or (d,).
 
     ``"mlp"`` works on any input (flattened); the ResNets need images.
@@ -139,6 +185,10 @@ def build_backbone(name: str, input_shape: tuple[int, ...], *, mlp_width: int = 
     """
     if name == "mlp":
         return MLP(int(math.prod(input_shape)), mlp_width, mlp_depth)
+    if name == "alexnet_small":
+        if len(input_shape) != 3:
+            raise ValueError(f"backbone {name} needs images, got input shape {input_shape}")
+        return AlexNetSmall(input_shape, width=alexnet_width, fc_dim=alexnet_fc)
     if name in RESNETS:
         if len(input_shape) != 3:
             raise ValueError(f"backbone {name} needs images, got input shape {input_shape}")
@@ -146,4 +196,4 @@ def build_backbone(name: str, input_shape: tuple[int, ...], *, mlp_width: int = 
         if resnet_width:
             spec["width"] = resnet_width
         return ResNet(input_shape[0], **spec)
-    raise ValueError(f"unknown backbone {name!r}; known: mlp, {', '.join(RESNETS)}")
+    raise ValueError(f"unknown backbone {name!r}; known: mlp, alexnet_small, {', '.join(RESNETS)}")

@@ -66,6 +66,9 @@ class DatasetSpec:
     notes: str = ""
     manual: str = ""  # placement instructions for source == "manual"
     tags: tuple[str, ...] = field(default=())
+    #: the first ``train_size`` samples are the official training split, the rest the test split
+    #: (evaluation protocols on frozen features, clusterbench/framework/protocols.py); None: no official split
+    train_size: int | None = None
 
     @property
     def kind(self) -> str:
@@ -173,7 +176,7 @@ _add(DatasetSpec(
     "mnist", "MNIST, train + test (70,000)", "torchvision", 70000, (1, 28, 28), 10,
     _idx(_pairs_names(_MNIST_TRAIN) + _pairs_names(_MNIST_TEST)),
     files=_idx_files("mnist", MNIST_URLS, _MNIST_TRAIN + _MNIST_TEST),
-    preprocessing="pixels / 255", citation="LeCun et al. 1998", papers=("pad", "rdc")))
+    preprocessing="pixels / 255", citation="LeCun et al. 1998", papers=("pad", "rdc"), train_size=60000))
 _add(DatasetSpec(
     "mnist_test", "MNIST test split (10,000)", "torchvision", 10000, (1, 28, 28), 10,
     _idx(_pairs_names(_MNIST_TEST)), files=_idx_files("mnist", MNIST_URLS, _MNIST_TEST),
@@ -182,7 +185,7 @@ _add(DatasetSpec(
     "fmnist", "Fashion-MNIST, train + test (70,000)", "torchvision", 70000, (1, 28, 28), 10,
     _idx(_pairs_names(_FMNIST_TRAIN) + _pairs_names(_FMNIST_TEST)),
     files=_idx_files("fmnist", FMNIST_URLS, _FMNIST_TRAIN + _FMNIST_TEST),
-    preprocessing="pixels / 255", citation="Xiao et al. 2017", papers=("rdc",)))
+    preprocessing="pixels / 255", citation="Xiao et al. 2017", papers=("rdc",), train_size=60000))
 _add(DatasetSpec(
     "fmnist_test", "Fashion-MNIST test split (10,000; AHCL's FASHION)", "torchvision", 10000, (1, 28, 28), 10,
     _idx(_pairs_names(_FMNIST_TEST)), files=_idx_files("fmnist", FMNIST_URLS, _FMNIST_TEST),
@@ -203,12 +206,17 @@ _add(DatasetSpec(
     "cifar10", "CIFAR-10, train + test (60,000)", "torchvision", 60000, (3, 32, 32), 10,
     lambda p: formats.cifar10(p[_CIFAR10.name]), files=(_CIFAR10,),
     preprocessing="pixels / 255; train and test together, as DCCM, PAD and R-DC cluster them",
-    citation="Krizhevsky 2009", papers=("dccm", "pad", "rdc")))
+    citation="Krizhevsky 2009", papers=("dccm", "pad", "rdc"), train_size=50000))
 _add(DatasetSpec(
     "cifar100_20", "CIFAR-100 with its 20 superclasses, train + test (60,000)", "torchvision", 60000,
     (3, 32, 32), 20, lambda p: formats.cifar100_20(p[_CIFAR100.name]), files=(_CIFAR100,),
     preprocessing="pixels / 255; coarse labels of the upstream files", citation="Krizhevsky 2009",
-    papers=("dccm", "pad")))
+    papers=("dccm", "pad"), train_size=50000))
+_add(DatasetSpec(
+    "cifar100", "CIFAR-100 with its 100 fine classes, train + test (60,000)", "torchvision", 60000,
+    (3, 32, 32), 100, lambda p: formats.cifar100_fine(p[_CIFAR100.name]), files=(_CIFAR100,),
+    preprocessing="pixels / 255; fine labels of the upstream files", citation="Krizhevsky 2009",
+    papers=("pad",), train_size=50000))
 _add(DatasetSpec(
     "cifar10_train", "CIFAR-10 training split (50,000)", "torchvision", 50000, (3, 32, 32), 10,
     lambda p: formats.cifar10(p[_CIFAR10.name], test=False), files=(_CIFAR10,),
@@ -223,11 +231,12 @@ _add(DatasetSpec(
     "stl10", "STL-10 labelled train + test (13,000)", "torchvision", 13000, (3, 96, 96), 10,
     lambda p: formats.stl10_tar(p[_STL10.name]), files=(_STL10,),
     preprocessing="pixels / 255; the 100k unlabelled images are not used", citation="Coates et al. 2011",
-    papers=("dccm", "pad", "nmce")))
+    papers=("dccm", "pad", "nmce"), train_size=5000))
 _add(DatasetSpec(
     "svhn", "SVHN cropped digits, train + test (99,289)", "torchvision", 99289, (3, 32, 32), 10,
     lambda p: formats.svhn_mat(*(p[f.name] for f in _SVHN)), files=_SVHN,
-    preprocessing="pixels / 255; label 10 is digit 0", citation="Netzer et al. 2011"))
+    preprocessing="pixels / 255; label 10 is digit 0", citation="Netzer et al. 2011",
+    papers=("pad",), train_size=73257))
 
 # ---------------------------------------------------------------- medmnist (28x28 releases)
 _MEDMNIST = {

@@ -69,6 +69,11 @@ def cifar100_20(path: Path, test: bool = True) -> tuple[np.ndarray, np.ndarray]:
     return cifar_tar(path, ["train", "test"] if test else ["train"], "coarse_labels")
 
 
+def cifar100_fine(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """CIFAR-100 train + test with the 100 fine labels."""
+    return cifar_tar(path, ["train", "test"], "fine_labels")
+
+
 def cifar10(path: Path, test: bool = True) -> tuple[np.ndarray, np.ndarray]:
     return cifar_tar(path, [f"data_batch_{i}" for i in range(1, 6)] + (["test_batch"] if test else []), "labels")
 

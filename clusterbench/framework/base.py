@@ -75,12 +75,15 @@ class Result:
     labels: (N,) int cluster assignments. embedding: (N, d) learned features or
     None. history: one dict per epoch/step (loss terms, diagnostics; never
     ground-truth scores). extras: small named arrays worth keeping (e.g. centres).
+    features: named (N, d) feature sets for the suite's evaluation protocols
+    (:mod:`clusterbench.protocols`, e.g. PAD's ``conv5``); used, not stored.
     """
 
     labels: np.ndarray
     embedding: np.ndarray | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
     extras: dict[str, np.ndarray] = field(default_factory=dict)
+    features: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass

@@ -10,6 +10,8 @@ Each ``config/methods/{name}.yaml`` registers one method::
     datasets: {usps: {...}}               # per-dataset values (e.g. R-DC's alpha/beta)
     profiles: {smoke: {...}, quick: {...}, paper: {...}}   # per-profile budgets
     only_datasets: [coil20, ...]          # optional: the method runs on these datasets only
+    variant_of: pad                       # optional: an ablation / sweep cell of another entry; it
+                                          # inherits that entry's params, datasets, profiles, only_datasets
 
 Without ``only_datasets`` a method runs on every dataset of a profile; with it,
 the DAG, the aggregate and the reports skip the other datasets and
@@ -65,6 +67,7 @@ class MethodEntry:
     pretrain: str | None = None  # shared pretraining recipe whose weights the method reuses
     only_datasets: tuple[str, ...] | None = None  # None: every dataset
     order: int = 100             # row position in reports (then by name)
+    variant_of: str | None = None  # an ablation / sweep cell of this entry
     path: Path | None = None
 
     def applies_to(self, dataset: str) -> bool:
@@ -89,7 +92,7 @@ class MethodEntry:
 
 
 _ENTRY_KEYS = {"display", "implementation", "kind", "paper", "params", "datasets", "profiles", "notes", "pretrain", "order",
-               "only_datasets"}
+               "only_datasets", "variant_of"}
 
 
 def _read_entry(path: Path) -> MethodEntry:
@@ -113,7 +116,7 @@ def _read_entry(path: Path) -> MethodEntry:
         name=path.stem, display=raw["display"], implementation=raw["implementation"], kind=raw["kind"],
         paper=raw.get("paper", ""), params=raw.get("params") or {}, datasets=raw.get("datasets") or {},
         profiles=raw.get("profiles") or {}, notes=raw.get("notes", ""), pretrain=raw.get("pretrain"),
-        order=int(raw.get("order", 100)), only_datasets=only, path=path)
+        order=int(raw.get("order", 100)), only_datasets=only, variant_of=raw.get("variant_of"), path=path)
 
 
 def _only_datasets(path: Path, raw: dict) -> tuple[str, ...] | None:
@@ -134,18 +137,45 @@ def _only_datasets(path: Path, raw: dict) -> tuple[str, ...] | None:
     return tuple(only)
 
 
+def _inherit(entry: MethodEntry, parents: dict[str, MethodEntry]) -> MethodEntry:
+    """A variant takes its parent's params, per-dataset values, budgets and datasets; its own
+    ``params`` (the ablated or swept setting) come last among the params, its own ``datasets`` /
+    ``profiles`` values (if any) after the parent's."""
+    parent = parents.get(entry.variant_of)
+    if parent is None:
+        raise ConfigError(f"{entry.path}: variant_of names unknown method {entry.variant_of!r}")
+    if parent.variant_of is not None:
+        raise ConfigError(f"{entry.path}: variant_of must name a main entry, {parent.name!r} is itself a variant")
+
+    def merged(a: dict, b: dict) -> dict:
+        return {key: {**(a.get(key) or {}), **(b.get(key) or {})} for key in dict.fromkeys([*a, *b])}
+
+    return dataclasses.replace(
+        entry, implementation=entry.implementation or parent.implementation,
+        params={**parent.params, **entry.params}, datasets=merged(parent.datasets, entry.datasets),
+        profiles=merged(parent.profiles, entry.profiles), pretrain=entry.pretrain or parent.pretrain,
+        only_datasets=entry.only_datasets if entry.only_datasets is not None else parent.only_datasets)
+
+
 @lru_cache(maxsize=8)
 def _methods(directory: str) -> dict[str, MethodEntry]:
     folder = Path(directory) / "methods"
     entries = [_read_entry(p) for p in sorted(folder.glob("*.yaml"))]
+    mains = {e.name: e for e in entries if e.variant_of is None}
+    entries = [e if e.variant_of is None else _inherit(e, mains) for e in entries]
     # baselines first, then the paper methods; within each by `order`, then by name
     entries.sort(key=lambda e: (e.kind != "baseline", e.order, e.name))
     return {e.name: e for e in entries}
 
 
 def methods() -> dict[str, MethodEntry]:
-    """Registered methods, baselines first."""
+    """Registered methods, baselines first (variants included)."""
     return _methods(str(config_dir().resolve()))
+
+
+def main_methods() -> dict[str, MethodEntry]:
+    """Registered methods without the ablation / sweep variants (``methods: all``, ``rows: registered``)."""
+    return {name: entry for name, entry in methods().items() if entry.variant_of is None}
 
 
 def get_method(name: str) -> MethodEntry:
@@ -227,7 +257,7 @@ def load_profile(name: str) -> dict:
         raise ConfigError(f"{path}: unknown key(s) {sorted(unknown)}; allowed: {sorted(_PROFILE_KEYS)}")
     datasets_ = raw.get("datasets") or []
     methods_ = raw.get("methods", "all")
-    methods_ = list(methods()) if methods_ == "all" else list(methods_)
+    methods_ = list(main_methods()) if methods_ == "all" else list(methods_)
     from .seeds import check_seed_list
 
     seeds = check_seed_list(raw.get("seeds", 10), str(path))  # a count or a list; bounded

@@ -287,6 +287,12 @@ def run_one(cls, config, data, *, method, profile, seed, device, directory: Path
         files["labels.npz"] = write_file(directory, "labels.npz", lambda tmp: _save_npz(tmp, {"labels": labels}))
     if status == "ok":
         record["metrics"] = evaluate(data.y, labels)
+        if getattr(cls, "protocols", None):  # kNN / linear classifier on the frozen features (PAD Table 1)
+            from .protocols import evaluate_protocols
+
+            scores = evaluate_protocols(result, data, linear_epochs=int(getattr(config, "linear_epochs", 100)))
+            record["protocol_split"] = scores.pop("protocol_split", None)
+            record["metrics"].update(scores)
         diagnostics = scalar_diagnostics(result)
         scorer = getattr(cls, "scored_diagnostics", None)
         if scorer is not None:  # label-dependent diagnostics are computed here, never inside the fit

@@ -42,7 +42,8 @@ def table_runs(spec_path):
         return []  # no spec: another rule makes this report (e.g. ahcl_table1); the spec input is missing
     spec = load_spec(spec_path)
     pairs = spec_pairs(spec, DATASETS)
-    pairs = [(d, m) for d, m in pairs if m in METHODS]  # --config methods=[...] restricts every table
+    # --config methods=[...] restricts every table; an ablation / sweep variant follows its parent method
+    pairs = [(d, m) for d, m in pairs if m in METHODS or _get_method(m).variant_of in METHODS]
     if TABLES_PROFILE and spec.get("profile") not in (None, TABLES_PROFILE):
         # a paper table from a smaller profile runs that profile's datasets only (cpu: COIL20, not COIL100);
         # the other cells render "not run"

@@ -54,7 +54,7 @@ import pandas as pd
 import yaml
 
 from ... import PROJECT_ROOT, __version__
-from ..registry import ConfigError, methods
+from ..registry import ConfigError, main_methods, methods
 
 SPEC_KEYS = {"title", "caption", "rows", "datasets", "metrics", "columns", "scale", "digits", "published",
              "notes", "profile", "tolerance"}
@@ -126,7 +126,7 @@ def _metric(m) -> dict | None:
 def _rows(spec) -> list[dict]:
     if spec["rows"] == "registered":
         return [{"method": name, "label": entry.display, "published": name}
-                for name, entry in methods().items()]
+                for name, entry in main_methods().items()]
     out = []
     for r in spec["rows"]:
         r = dict(r) if isinstance(r, dict) else {"method": r, "label": r}
