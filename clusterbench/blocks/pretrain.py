@@ -70,8 +70,9 @@ import yaml
 from ..framework.base import ClusteringMethod, DivergenceError, numerical_failure
 from ..framework.registry import PROFILES, ConfigError, _apply, config_dir
 
-#: bump when the training code changes what a recipe produces (invalidates stored weights)
-FORMAT_VERSION = 1
+#: bump when the training code changes what a recipe produces (invalidates stored weights);
+#: 2: fused Adam (clusterbench.blocks.training.adam), whose rounding differs from version 1's
+FORMAT_VERSION = 2
 #: counts trainings in this process (tests use it to prove reuse)
 TRAIN_COUNT = 0
 
@@ -396,7 +397,9 @@ def make_optimizer(params, name: str, lr: float, momentum: float):
     import torch
 
     if name == "adam":
-        return torch.optim.Adam(params, lr=lr)
+        from .training import adam
+
+        return adam(params, lr)
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr, momentum=momentum)
     raise ConfigError(f"unknown optimizer {name!r}; known: adam, sgd")
@@ -499,12 +502,12 @@ def _train_acai(ae, critic, c: ACAIConfig, X, image_shape, seed, device, monitor
     import torch
     import torch.nn.functional as F
 
-    from .training import as_tensor, check_finite, generator
+    from .training import adam, as_tensor, check_finite, generator
 
     Xt = as_tensor(X, device)
     gen = generator(seed)
-    opt_ae = torch.optim.Adam(ae.parameters(), lr=c.lr)
-    opt_c = torch.optim.Adam(critic.parameters(), lr=c.lr) if c.critic_trained else None
+    opt_ae = adam(ae.parameters(), lr=c.lr)
+    opt_c = adam(critic.parameters(), lr=c.lr) if c.critic_trained else None
     critic.requires_grad_(c.critic_trained)  # a frozen critic still passes gradients to the autoencoder
     augment = c.augment and image_shape is not None
     batches = _batches_forever(X.shape[0], c.batch_size, gen)

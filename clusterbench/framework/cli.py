@@ -258,6 +258,23 @@ def cmd_index(args) -> int:
     return 0
 
 
+def cmd_plan(args) -> int:
+    """Cost preview of a Snakemake target: its jobs with estimated CPU hours (see clusterbench/framework/plan.py)."""
+    from .plan import plan
+
+    try:
+        text = plan(args.target, args.profile, seeds=args.seeds, forceall=args.all, costs_path=Path(args.costs))
+    except RuntimeError as error:
+        print(f"clusterbench: error: {error}", file=sys.stderr)
+        return 2
+    print(text, end="")
+    if args.out:
+        from .atomic import write_text
+
+        write_text(args.out, text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="clusterbench", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -340,6 +357,15 @@ def build_parser() -> argparse.ArgumentParser:
                    "seeds or configurations are left out and listed")
     p.add_argument("--out", default="reports/regression.md", help="markdown report ('' to skip)")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("plan", help="cost preview: a target's jobs with estimated CPU hours, before running it")
+    p.add_argument("target", help="a Snakemake target, e.g. reports/ahcl/table2.md")
+    p.add_argument("--profile", default="paper", help="the profile the DAG runs (--config profile=...)")
+    p.add_argument("--seeds", type=int, help="seeds per job (default: the profile's)")
+    p.add_argument("--all", action="store_true", help="price every job from scratch (--forceall), not only missing ones")
+    p.add_argument("--costs", default="results/costs.csv", help="measured costs (benchmarks/costs.py)")
+    p.add_argument("--out", help="also write the markdown here")
+    p.set_defaults(func=cmd_plan)
 
     p = sub.add_parser("index", help="reports/index.md: every table report with its status")
     p.add_argument("--profile", default="quick", help="profile of specs without their own")
