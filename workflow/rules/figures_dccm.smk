@@ -49,9 +49,9 @@ rule dccm_thres2_run:
         device=DEVICE,
     shell:
         "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} "
-        "python -m clusterbench run --method dccm --dataset '{params.dataset}' --profile '{params.profile}' "
-        "--seed '{params.seeds}' --set '{{\"thres2\": {wildcards.t}}}' --out '{params.out}' "
-        "--mirror '{params.mirror}' --device '{params.device}' --summary {output} > {log} 2>&1"
+        "python -m clusterbench run --method dccm --dataset {params.dataset:q} --profile {params.profile:q} "
+        "--seed {params.seeds:q} --set '{{\"thres2\": {wildcards.t}}}' --out {params.out:q} "
+        "--mirror={params.mirror:q} --device {params.device:q} --summary {output} > {log} 2>&1"
 
 
 rule dccm_figure3:
@@ -70,7 +70,7 @@ rule dccm_figure3:
         run=f"{DCCM_FIG_RUN}/seed0",
         mirror=MIRROR,
     shell:
-        "python workflow/scripts/dccm_figures.py figure3 --run '{params.run}' --mirror '{params.mirror}' "
+        "python workflow/scripts/dccm_figures.py figure3 --run {params.run:q} --mirror={params.mirror:q} "
         "--out {output} > {log} 2>&1"
 
 
@@ -103,7 +103,7 @@ rule dccm_figure5:
     params:
         run=f"{DCCM_FIG_RUN}/seed0",
     shell:
-        "python workflow/scripts/dccm_figures.py figure5 --run '{params.run}' --out {output} > {log} 2>&1"
+        "python workflow/scripts/dccm_figures.py figure5 --run {params.run:q} --out {output} > {log} 2>&1"
 
 
 rule dccm_figure6:
@@ -123,7 +123,7 @@ rule dccm_figure6:
         run=f"{DCCM_FIG_RUN}/seed0",
         sweep=" ".join(f"'{DCCM_FIG_SWEEP}/thres2_{t}'" for t in DCCM_THRES2),
     shell:
-        "python workflow/scripts/dccm_figures.py figure6 --run '{params.run}' --sweep {params.sweep} "
+        "python workflow/scripts/dccm_figures.py figure6 --run {params.run:q} --sweep {params.sweep} "
         "--out {output} > {log} 2>&1"
 
 
