@@ -18,14 +18,14 @@ from clusterbench.framework.base import ClusteringMethod, Result
 
 
 @dataclass
-class SpectralConfig:
+class SpectralClusteringConfig:
     n_neighbors: int = 10       # k of the k-NN graph
     weighting: str = "heat"     # heat (Gaussian) | binary
     n_init: int = 10            # k-means restarts on the spectral embedding
 
 
 class SpectralClustering(ClusteringMethod):
-    Config = SpectralConfig
+    Config = SpectralClusteringConfig
     paper = "shi2000ncut"
 
     def fit_predict(self, data, n_clusters, *, seed, device="cpu"):

@@ -109,7 +109,8 @@ from clusterbench.blocks.spectral import knn_affinity, ncut_embedding
 from clusterbench.framework.base import ClusteringMethod, DivergenceError, Result
 from clusterbench.blocks.kmeans_knn import kmeans
 from clusterbench.framework.metrics import cluster_acc, nmi
-from clusterbench.blocks.training import as_tensor, check_finite, generator, predict_in_batches, resolve_device
+from clusterbench.blocks.training import (as_tensor, check_finite, generator, predict_in_batches, progress,
+                                          resolve_device)
 
 
 @dataclass
@@ -400,7 +401,7 @@ class AHCL(ClusteringMethod):
         gamma = c.gamma if c.gamma is not None else default_gamma(D)
         model, opt, sched = self._build(tuple(X.shape[1:]), dev)
         n = min(max(c.batch_size, (c.batch_per_cluster or 0) * n_clusters), N)
-        history, extras = [], {}
+        history, extras = progress(c.epochs, "AHCL", step_key="epoch"), {}
         step, restarts, epoch = 0, 0, 1
         off = ~torch.eye(n, dtype=torch.bool, device=dev)              # pairs i != j (diagnostics)
         while epoch <= c.epochs:

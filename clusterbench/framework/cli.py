@@ -8,6 +8,32 @@ import sys
 from pathlib import Path
 
 
+def _data_path(arg: str) -> Path:
+    """``arg`` when it exists; else, for the default ``config/...`` / ``results/reference/...`` paths, the
+    packaged copy (a run outside the checkout); else an error naming the file."""
+    from .registry import ConfigError
+    from .resources import as_path, config_file, packaged_file
+
+    path = Path(arg)
+    if path.exists():
+        return path
+    parts = path.parts
+    if parts[:1] == ("config",) and len(parts) > 1:
+        if len(parts) == 2 and parts[1] == "tables" or path.suffix == "":
+            from .resources import packaged
+
+            node = packaged("config")
+            for part in parts[1:]:
+                node = node / part
+            if node.is_dir():
+                return as_path(node)
+        else:
+            return as_path(config_file(*parts[1:]))
+    if parts[:2] == ("results", "reference") and len(parts) == 3:
+        return as_path(packaged_file("reference", parts[2]))
+    raise ConfigError(f"{arg}: file not found")
+
+
 def _parse_seeds(values: list[str]) -> list[int]:
     seeds: list[int] = []
     for value in values:
@@ -112,7 +138,7 @@ def cmd_render(args) -> int:
     from .registry import load_profile
     from .report.tables import load_spec, render, spec_profile
 
-    spec = load_spec(Path(args.spec))
+    spec = load_spec(_data_path(args.spec))
     args.profile = spec_profile(spec, args.profile, args.table_profile)  # paper tables name their profile
     profile = load_profile(args.profile)
     datasets = args.datasets or profile["datasets"]
@@ -177,7 +203,7 @@ def cmd_check(args) -> int:
     from .atomic import atomic_path, write_text
     from .report.tables import suite_version
 
-    config = load_config(Path(args.config))
+    config = load_config(_data_path(args.config))
     profile = args.profile or config.get("profile", "paper")
     if args.write_reference:
         from .aggregate import aggregate
@@ -199,7 +225,7 @@ def cmd_check(args) -> int:
         print(f"{len(frame)} reference rows -> {out}")
         return 0
     if args.reference is not None:
-        path = Path(args.reference or f"results/reference/{profile}.csv")
+        path = _data_path(args.reference or f"results/reference/{profile}.csv")
         report = check_reference(config, Path(args.runs_root), profile, pd.read_csv(path), args.methods,
                                  args.datasets)
     else:
@@ -211,13 +237,22 @@ def cmd_check(args) -> int:
     return 1 if report.failed else 0
 
 
+def cmd_validate(args) -> int:
+    """Check every configuration file (registry, recipes, profiles, table specs, gate files)."""
+    from .validate import validate_configuration
+
+    counts = validate_configuration(args.methods or None)
+    print("configuration valid: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    return 0
+
+
 def cmd_index(args) -> int:
     from .atomic import write_text
     from .registry import load_profile
     from .report.index import render_index
 
     datasets = args.datasets or load_profile(args.profile)["datasets"]
-    md = render_index(Path(args.tables), Path(args.runs_root), Path(args.out).parent, args.profile, datasets,
+    md = render_index(_data_path(args.tables), Path(args.runs_root), Path(args.out).parent, args.profile, datasets,
                       _published(), table_profile=args.table_profile)
     write_text(args.out, md)
     print(f"wrote {args.out}")
@@ -225,7 +260,10 @@ def cmd_index(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .. import __version__
+
     parser = argparse.ArgumentParser(prog="clusterbench", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"clusterbench {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("list", help="registered methods and datasets")
@@ -301,6 +339,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="reports/regression.md", help="markdown report ('' to skip)")
     p.set_defaults(func=cmd_check)
 
+    p = sub.add_parser("validate", help="check every configuration file before running anything")
+    p.add_argument("--methods", nargs="*", help="check only these methods' entries (default: all)")
+    p.set_defaults(func=cmd_validate)
+
     p = sub.add_parser("index", help="reports/index.md: every table report with its status")
     p.add_argument("--profile", default="quick", help="profile of specs without their own")
     p.add_argument("--table-profile", help="profile of every spec, overriding the specs' own")
@@ -315,11 +357,20 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from ..data import ChecksumError, DatasetUnavailable
     from .registry import ConfigError
+    from .resources import MissingDataError
 
     args = build_parser().parse_args(argv)
+    import logging
+    import os
+
+    # progress lines of training loops (clusterbench.blocks.training) and run heartbeats, on stderr
+    # (other libraries' loggers stay at WARNING)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(message)s",
+                        datefmt="%H:%M:%S")
+    logging.getLogger("clusterbench").setLevel(os.environ.get("CLUSTERBENCH_LOG_LEVEL", "INFO").upper())
     try:
         return args.func(args)
-    except (ConfigError, DatasetUnavailable, ChecksumError, KeyError) as error:
+    except (ConfigError, MissingDataError, DatasetUnavailable, ChecksumError, KeyError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"clusterbench: error: {message}", file=sys.stderr)
         return 2

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import io
+import logging
 import os
 import platform
 import subprocess
@@ -22,7 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from .. import PROJECT_ROOT, __version__
-from .base import DivergenceError, seed_everything
+from ..blocks.progress import run_progress
+from .base import DivergenceError, RunContext, seed_everything
 from ..data import DatasetUnavailable, load_dataset
 from .atomic import atomic_path, read_json, write_json, write_text
 from .metrics import evaluate
@@ -31,6 +33,8 @@ from .registry import config_hash, get_method, methods, resolve_config
 #: embeddings up to this many floats are stored with the labels (figures need them)
 MAX_EMBEDDING_FLOATS = 5_000_000
 FINISHED = ("ok", "failed")
+#: seconds between heartbeat lines of a running fit (a long fit logs at least this often)
+HEARTBEAT_S = float(os.environ.get("CLUSTERBENCH_HEARTBEAT_S", "60"))
 
 
 def seed_dir(out: Path, profile: str, dataset: str, method: str, seed: int) -> Path:
@@ -72,6 +76,8 @@ class PeakMemory:
 def _git_revision() -> str | None:
     try:
         root = PROJECT_ROOT
+        if not (root / "pyproject.toml").is_file():  # an installed wheel: no checkout to describe
+            return None
         out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
                              timeout=5)
         if out.returncode != 0:
@@ -191,6 +197,18 @@ def is_finished(directory: Path, chash: str | None) -> bool:
     return data.get("status") in FINISHED and data.get("config_hash") == chash
 
 
+def run_context(method: str, profile: str, pretrain: dict | None = None) -> RunContext:
+    """The explicit context of a run: profile, the YAML's (or a sweep's) pretraining, the method's logger."""
+    recipe, overrides = None, None
+    if method in methods() and get_method(method).pretrain:
+        recipe = get_method(method).pretrain
+        if pretrain:
+            recipe = pretrain.get("recipe") or recipe
+            overrides = pretrain.get("overrides")
+    return RunContext(profile=profile, pretrain=recipe, pretrain_overrides=overrides,
+                      logger=logging.getLogger(f"clusterbench.method.{method}"))
+
+
 def run_one(cls, config, data, *, method, profile, seed, device, directory: Path, pretrain: dict | None = None) -> dict:
     """Fit once and write labels, history and record for this seed. Returns the record.
 
@@ -203,15 +221,15 @@ def run_one(cls, config, data, *, method, profile, seed, device, directory: Path
     cpu0, wall0 = time.process_time(), time.perf_counter()
     try:
         with PeakMemory() as memory:
-            instance = cls(config)
-            # context for methods that reuse shared pretraining (clusterbench.blocks.pretrain)
-            instance.profile = profile
-            if method in methods() and get_method(method).pretrain:
-                instance.pretrain = get_method(method).pretrain
-                if pretrain:
-                    instance.pretrain = pretrain.get("recipe") or instance.pretrain
-                    instance.pretrain_overrides = pretrain.get("overrides")
-            result = instance.fit_predict(data, data.n_classes, seed=seed, device=device)
+            instance = cls(config, context=run_context(method, profile, pretrain))
+            # progress lines (clusterbench.blocks.training.Progress) and a heartbeat go to the job log;
+            # the method's history rows are written to history.csv as they come
+            with run_progress(f"[{method}/{data.name}] seed {seed}", logger=instance.context.logger,
+                              history_path=directory / "history.csv",
+                              write_rows=lambda path, rows: write_text(path, _history_csv(rows)),
+                              heartbeat_s=HEARTBEAT_S):
+                # the method sees the features only: labels stay here, for the metrics after the fit
+                result = instance.fit_predict(data.view(), data.n_classes, seed=seed, device=device)
             if getattr(instance, "run_info", None):
                 record["run_info"] = instance.run_info
         labels = np.asarray(result.labels).astype(np.int64).ravel()
