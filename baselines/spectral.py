@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from clusterbench.blocks.kmeans_knn import kmeans
-from clusterbench.blocks.spectral import knn_affinity, ncut_embedding
+from clusterbench.blocks.spectral import knn_affinity, spectral_embedding
 from clusterbench.framework.base import ClusteringMethod, Result
 
 
@@ -31,6 +31,6 @@ class SpectralClustering(ClusteringMethod):
     def fit_predict(self, data, n_clusters, *, seed, device="cpu"):
         c = self.config
         W = knn_affinity(data.flat(), c.n_neighbors, c.weighting)
-        V = ncut_embedding(W, n_clusters, seed)
+        V = spectral_embedding(W, n_clusters, seed=seed, normalization="ncut")
         labels, _ = kmeans(V, n_clusters, n_init=c.n_init, seed=seed)
         return Result(labels=labels, embedding=V)

@@ -252,7 +252,15 @@ def cmd_index(args) -> int:
     from .report.index import render_index
 
     datasets = args.datasets or load_profile(args.profile)["datasets"]
-    md = render_index(_data_path(args.tables), Path(args.runs_root), Path(args.out).parent, args.profile, datasets,
+    if args.tables == "config/tables":   # the packaged specs with the user folder's over them
+        from .resources import as_path, config_files
+
+        found = config_files("tables", "**/*.yaml")
+        tables = sorted(((name, as_path(node)) for name, node in found.items()),
+                        key=lambda item: (item[0].count("/"), item[0]))
+    else:
+        tables = _data_path(args.tables)
+    md = render_index(tables, Path(args.runs_root), Path(args.out).parent, args.profile, datasets,
                       _published(), table_profile=args.table_profile)
     write_text(args.out, md)
     print(f"wrote {args.out}")
