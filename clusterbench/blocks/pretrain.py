@@ -274,7 +274,7 @@ def _save(bundle: Pretrained, meta: dict) -> None:
 
     from ..framework.atomic import atomic_path, write_json
 
-    payload = dict(meta, hash=bundle.hash, config=dataclasses.asdict(bundle.config), history=bundle.history,
+    payload = dict(meta, hash=bundle.hash, config=dataclasses.asdict(bundle.config), history=list(bundle.history),
                    ae={k: v.detach().cpu() for k, v in bundle.ae.state_dict().items()},
                    critic=({k: v.detach().cpu() for k, v in bundle.critic.state_dict().items()}
                            if bundle.critic is not None else None))

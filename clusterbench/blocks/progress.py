@@ -103,7 +103,8 @@ class Progress(list):
                 self._bar = None
 
     def __reduce__(self):
-        """Pickled (e.g. with pretrained weights) as the plain list of rows."""
+        """Pickled as the plain list of rows (save ``list(history)`` where only plain data may be loaded,
+        e.g. ``torch.load(weights_only=True)``)."""
         return (list, (list(self),))
 
     def append(self, row) -> None:
