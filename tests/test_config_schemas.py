@@ -92,7 +92,7 @@ def test_method_entry_schema(user, body, match):
 
 def test_unknown_implementation_is_named(user):
     user("methods/kmeans.yaml", KMEANS.replace("kmeans:KMeans", "kmeans:KMean"))
-    _refused(r"kmeans\.yaml: implementation: clusterbench\.baselines\.kmeans has no class 'KMean'",
+    _refused(r"kmeans\.yaml: implementation 'clusterbench\.baselines\.kmeans:KMean': module 'clusterbench\.baselines\.kmeans' has no 'KMean'",
              resolve_config, "kmeans", "digits", "smoke")
 
 

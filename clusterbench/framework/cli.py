@@ -8,42 +8,67 @@ import sys
 from pathlib import Path
 
 
-def _data_path(arg: str) -> Path:
+def _data_path(arg: str, option: str, kind: str = "file") -> Path:
     """``arg`` when it exists; else, for the default ``config/...`` / ``results/reference/...`` paths, the
-    packaged copy (a run outside the checkout); else an error naming the file."""
+    packaged copy (a run outside the checkout); else a ConfigError naming the option and the path."""
     from .registry import ConfigError
-    from .resources import as_path, config_file, packaged_file
+    from .resources import as_path, config_file, packaged, packaged_file
 
     path = Path(arg)
-    if path.exists():
+    if path.is_dir() if kind == "folder" else path.is_file():
         return path
     parts = path.parts
     if parts[:1] == ("config",) and len(parts) > 1:
-        if len(parts) == 2 and parts[1] == "tables" or path.suffix == "":
-            from .resources import packaged
-
-            node = packaged("config")
-            for part in parts[1:]:
-                node = node / part
-            if node.is_dir():
-                return as_path(node)
-        else:
+        node = packaged("config")
+        for part in parts[1:]:
+            node = node / part
+        if kind == "folder" and node.is_dir():
+            return as_path(node)
+        if kind == "file" and node.is_file():
             return as_path(config_file(*parts[1:]))
-    if parts[:2] == ("results", "reference") and len(parts) == 3:
-        return as_path(packaged_file("reference", parts[2]))
-    raise ConfigError(f"{arg}: file not found")
+    if kind == "file" and parts[:2] == ("results", "reference") and len(parts) == 3:
+        node = packaged("reference") / parts[2]
+        if node.is_file():
+            return as_path(packaged_file("reference", parts[2]))
+    raise ConfigError(f"{option}: {kind} {arg} does not exist")
 
 
-def _parse_seeds(values: list[str]) -> list[int]:
-    seeds: list[int] = []
-    for value in values:
-        for part in value.split(","):
-            if "-" in part:
-                lo, hi = part.split("-", 1)
-                seeds += list(range(int(lo), int(hi) + 1))
-            elif part:
-                seeds.append(int(part))
-    return seeds
+def _parse_seeds(values: list[str], where: str = "--seed") -> list[int]:
+    from .seeds import parse_seeds
+
+    return parse_seeds(values, where)
+
+
+def _overrides(text: str | None) -> dict | None:
+    """``--set``: a JSON object of config overrides, or a ConfigError saying what is wrong with it."""
+    from .registry import ConfigError
+
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"--set: not valid JSON ({error.msg} at column {error.colno}) in {text!r}; "
+                          """expected an object such as '{"n_init": 20}'""") from None
+    if not isinstance(value, dict):
+        raise ConfigError(f"--set: expected a JSON object such as '{{\"n_init\": 20}}', got {type(value).__name__} "
+                          f"{text!r}")
+    return value
+
+
+def _existing(path: str, option: str, kind: str = "file") -> Path:
+    """``path`` when it exists (a file, or a folder for ``kind="folder"``), else a ConfigError naming it."""
+    from .registry import ConfigError
+
+    found = Path(path)
+    if not (found.is_dir() if kind == "folder" else found.is_file()):
+        raise ConfigError(f"{option}: {kind} {path} does not exist")
+    return found
+
+
+def _requested_seeds(args) -> list[int] | None:
+    """``--seeds`` of the reporting commands (None: the profile's seeds)."""
+    return _parse_seeds(args.seeds, "--seeds") if args.seeds is not None else None
 
 
 def cmd_list(args) -> int:
@@ -93,8 +118,11 @@ def cmd_run(args) -> int:
     from .registry import load_profile
     from .runner import run_seeds
 
-    seeds = _parse_seeds(args.seed) if args.seed else load_profile(args.profile)["seeds"]
-    overrides = json.loads(args.set) if args.set else None
+    from .runner import check_device
+
+    seeds = _parse_seeds(args.seed) if args.seed is not None else load_profile(args.profile)["seeds"]
+    overrides = _overrides(args.set)
+    check_device(args.device)
     records = run_seeds(args.method, args.dataset, seeds, profile=args.profile, out=Path(args.out),
                         mirror=args.mirror or None, device=args.device, strict=args.strict, force=args.force,
                         overrides=overrides, log=lambda msg: print(msg, flush=True))
@@ -116,7 +144,7 @@ def cmd_aggregate(args) -> int:
     pairs = None
     if args.pairs:
         pairs = [tuple(p.split("/", 1)) for p in args.pairs]
-    frame = aggregate(Path(args.runs), args.profile, pairs)
+    frame = aggregate(Path(args.runs), args.profile, pairs, _requested_seeds(args))
     with atomic_path(args.out) as tmp:
         frame.to_csv(tmp, index=False)
     print(f"{len(frame)} runs -> {args.out}")
@@ -138,17 +166,17 @@ def cmd_render(args) -> int:
     from .registry import load_profile
     from .report.tables import load_spec, render, spec_profile
 
-    spec = load_spec(_data_path(args.spec))
+    spec = load_spec(_data_path(args.spec, "--spec"))
     args.profile = spec_profile(spec, args.profile, args.table_profile)  # paper tables name their profile
     profile = load_profile(args.profile)
     datasets = args.datasets or profile["datasets"]
     if args.runs:
-        runs = pd.read_csv(args.runs)
+        runs = pd.read_csv(_existing(args.runs, "--runs"))
     else:
         from .aggregate import aggregate
         from .report.tables import spec_pairs
 
-        runs = aggregate(Path(args.runs_root), args.profile, spec_pairs(spec, datasets))
+        runs = aggregate(Path(args.runs_root), args.profile, spec_pairs(spec, datasets), _requested_seeds(args))
     md, tex = render(spec, runs, _published(), args.profile, datasets)
     out = Path(args.out)
     write_text(out, md)
@@ -163,7 +191,10 @@ def cmd_pretrain(args) -> int:
     from ..blocks.pretrain import pretrain_seeds
     from .registry import load_profile
 
-    seeds = _parse_seeds(args.seed) if args.seed else load_profile(args.profile)["seeds"]
+    from .runner import check_device
+
+    seeds = _parse_seeds(args.seed) if args.seed is not None else load_profile(args.profile)["seeds"]
+    check_device(args.device)
     out = Path(args.out) if args.out else None
     # weights go beside done.json: {root}/{profile}/{dataset}/{recipe}/done.json
     root = out.parents[3] if out is not None and len(out.parents) > 3 else None
@@ -203,12 +234,12 @@ def cmd_check(args) -> int:
     from .atomic import atomic_path, write_text
     from .report.tables import suite_version
 
-    config = load_config(_data_path(args.config))
+    config = load_config(_data_path(args.config, "--config"))
     profile = args.profile or config.get("profile", "paper")
     if args.write_reference:
         from .aggregate import aggregate
 
-        runs = aggregate(Path(args.runs_root), profile)
+        runs = aggregate(Path(args.runs_root), profile, seeds=_requested_seeds(args))
         if args.methods:
             runs = runs[runs.method.isin(args.methods)]
         if args.datasets:
@@ -225,11 +256,12 @@ def cmd_check(args) -> int:
         print(f"{len(frame)} reference rows -> {out}")
         return 0
     if args.reference is not None:
-        path = _data_path(args.reference or f"results/reference/{profile}.csv")
+        path = _data_path(args.reference or f"results/reference/{profile}.csv", "--reference")
         report = check_reference(config, Path(args.runs_root), profile, pd.read_csv(path), args.methods,
-                                 args.datasets)
+                                 args.datasets, _requested_seeds(args))
     else:
-        report = check_published(config, Path(args.runs_root), profile, _published(), args.methods, args.datasets)
+        report = check_published(config, Path(args.runs_root), profile, _published(), args.methods, args.datasets,
+                                 _requested_seeds(args))
     text, md = format_report(report, suite_version(), str(args.config))
     print(text, end="")
     if args.out:
@@ -259,9 +291,9 @@ def cmd_index(args) -> int:
         tables = sorted(((name, as_path(node)) for name, node in found.items()),
                         key=lambda item: (item[0].count("/"), item[0]))
     else:
-        tables = _data_path(args.tables)
+        tables = _data_path(args.tables, "--tables", "folder")
     md = render_index(tables, Path(args.runs_root), Path(args.out).parent, args.profile, datasets,
-                      _published(), table_profile=args.table_profile)
+                      _published(), table_profile=args.table_profile, seeds=_requested_seeds(args))
     write_text(args.out, md)
     print(f"wrote {args.out}")
     return 0
@@ -303,6 +335,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", required=True)
     p.add_argument("--runs", default="results/runs")
     p.add_argument("--pairs", nargs="*", help="dataset/method pairs to include (default: all)")
+    p.add_argument("--seeds", help="the seeds to report, e.g. 0-9 (default: the profile's); records of other "
+                   "seeds or configurations are left out and listed")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_aggregate)
 
@@ -313,6 +347,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--datasets", nargs="*", help="the datasets of 'datasets: profile' (default: the profile's)")
     p.add_argument("--profile", required=True)
     p.add_argument("--table-profile", help="show this profile's runs even where the spec names its own")
+    p.add_argument("--seeds", help="the seeds to report, e.g. 0-9 (default: the profile's); records of other "
+                   "seeds or configurations are left out and listed")
     p.add_argument("--out", required=True, help="markdown path; the .tex is written beside it")
     p.set_defaults(func=cmd_render)
 
@@ -344,6 +380,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--write-reference", metavar="CSV", help="store the current runs as the reference and exit")
     p.add_argument("--methods", nargs="*", help="check (or store the reference of) these methods' cells only")
     p.add_argument("--datasets", nargs="*", help="check (or store the reference of) these datasets' cells only")
+    p.add_argument("--seeds", help="the seeds to report, e.g. 0-9 (default: the profile's); records of other "
+                   "seeds or configurations are left out and listed")
     p.add_argument("--out", default="reports/regression.md", help="markdown report ('' to skip)")
     p.set_defaults(func=cmd_check)
 
@@ -354,6 +392,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", help="reports/index.md: every table report with its status")
     p.add_argument("--profile", default="quick", help="profile of specs without their own")
     p.add_argument("--table-profile", help="profile of every spec, overriding the specs' own")
+    p.add_argument("--seeds", help="the seeds to report, e.g. 0-9 (default: the profile's); records of other "
+                   "seeds or configurations are left out and listed")
     p.add_argument("--tables", default="config/tables")
     p.add_argument("--runs-root", default="results/runs")
     p.add_argument("--datasets", nargs="*", help="the datasets of 'datasets: profile' (default: the profile's)")
@@ -362,8 +402,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminate_on_sigterm() -> None:
+    """SIGTERM (Snakemake cancelling a job, a scheduler's time limit) raises SystemExit(143) in the main
+    thread, so ``finally`` blocks run: part files are removed, seed locks released. Only SIGKILL leaves
+    part files; the next writer of that folder removes those of dead processes."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def handler(signum, frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def main(argv: list[str] | None = None) -> int:
-    from ..data import ChecksumError, DatasetUnavailable
+    from ..data import ChecksumError, DatasetUnavailable, ProcessedFileError
+    from .records import RecordError
     from .registry import ConfigError
     from .resources import MissingDataError
 
@@ -371,14 +428,16 @@ def main(argv: list[str] | None = None) -> int:
     import logging
     import os
 
-    # progress lines of training loops (clusterbench.blocks.training) and run heartbeats, on stderr
+    # progress lines of training loops (clusterbench.blocks.progress) and run heartbeats, on stderr
     # (other libraries' loggers stay at WARNING)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(message)s",
                         datefmt="%H:%M:%S")
     logging.getLogger("clusterbench").setLevel(os.environ.get("CLUSTERBENCH_LOG_LEVEL", "INFO").upper())
+    _terminate_on_sigterm()
     try:
         return args.func(args)
-    except (ConfigError, MissingDataError, DatasetUnavailable, ChecksumError, KeyError) as error:
+    except (ConfigError, MissingDataError, DatasetUnavailable, ChecksumError, ProcessedFileError, RecordError,
+            KeyError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"clusterbench: error: {message}", file=sys.stderr)
         return 2

@@ -99,10 +99,10 @@ def cell_name(cell: dict) -> str:
     return f"{cell['paper']}/{cell['table']} {cell['method']} {cell['dataset']} {cell['metric']}"
 
 
-def _runs(runs_root: Path, profile: str, pairs) -> pd.DataFrame:
+def _runs(runs_root: Path, profile: str, pairs, seeds: list[int] | None = None) -> pd.DataFrame:
     from .aggregate import aggregate
 
-    return aggregate(Path(runs_root), profile, sorted(set(pairs)))
+    return aggregate(Path(runs_root), profile, sorted(set(pairs)), seeds)
 
 
 def _stats(runs: pd.DataFrame, dataset: str, method: str, metric: str) -> tuple[float, float, int, int] | None:
@@ -150,14 +150,16 @@ def _selected(cells: list[dict], methods_: list[str] | None, datasets_: list[str
 
 
 def check_published(config: dict, runs_root: Path, profile: str, published: pd.DataFrame,
-                    methods_: list[str] | None = None, datasets_: list[str] | None = None) -> Report:
-    """Every gated cell (of ``methods_`` / ``datasets_`` if given) against its published value."""
+                    methods_: list[str] | None = None, datasets_: list[str] | None = None,
+                    seeds: list[int] | None = None) -> Report:
+    """Every gated cell (of ``methods_`` / ``datasets_`` if given) against its published value, over the
+    requested ``seeds`` (default: the profile's)."""
     report = Report("published", profile, deviations=_selected(list(config.get("deviations") or []), methods_,
                                                                datasets_))
     cells = _selected(list(config.get("gated") or []), methods_, datasets_)
     if not cells and (methods_ or datasets_):
         raise ConfigError(f"no gated cell for methods {methods_ or 'all'} and datasets {datasets_ or 'all'}")
-    runs = _runs(runs_root, profile, [(c["dataset"], c["method"]) for c in cells + report.deviations])
+    runs = _runs(runs_root, profile, [(c["dataset"], c["method"]) for c in cells + report.deviations], seeds)
     for cell in cells:
         name = cell_name(cell)
         metric = cell["metric"]
@@ -215,7 +217,8 @@ def reference_frame(runs: pd.DataFrame, profile: str, metrics: list[str]) -> pd.
 
 
 def check_reference(config: dict, runs_root: Path, profile: str, reference: pd.DataFrame,
-                    methods_: list[str] | None = None, datasets_: list[str] | None = None) -> Report:
+                    methods_: list[str] | None = None, datasets_: list[str] | None = None,
+                    seeds: list[int] | None = None) -> Report:
     """The profile's current runs against the stored reference (fractions, shown in points)."""
     settings = config.get("reference") or {}
     z = float(settings.get("z", 3.0))
@@ -226,7 +229,7 @@ def check_reference(config: dict, runs_root: Path, profile: str, reference: pd.D
         ref = ref[ref.method.isin(methods_)]
     if datasets_:
         ref = ref[ref.dataset.isin(datasets_)]
-    runs = _runs(runs_root, profile, list(zip(ref.dataset, ref.method)))
+    runs = _runs(runs_root, profile, list(zip(ref.dataset, ref.method)), seeds)
     for r in ref.itertuples(index=False):
         name = f"{profile} {r.method} {r.dataset} {r.metric}"
         expected = f"{100 * r.mean:.2f} ± {100 * r.std:.2f} (n={r.n})"

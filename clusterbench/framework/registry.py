@@ -66,13 +66,19 @@ class MethodEntry:
         return self.only_datasets is None or dataset in self.only_datasets
 
     def load_class(self):
+        """The method's class, or a ConfigError naming the YAML file when ``implementation`` does not resolve."""
         module_name, _, class_name = self.implementation.partition(":")
+        where = f"{self.path}: implementation {self.implementation!r}"
+        if not module_name or not class_name:
+            raise ConfigError(f"{where} is not of the form 'package.module:Class'")
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as error:
-            raise ConfigError(f"{self.path}: implementation: module {module_name!r} not found ({error})") from None
+            if error.name and module_name.startswith(error.name):  # the module itself, not one it imports
+                raise ConfigError(f"{where}: no module {error.name!r}") from None
+            raise
         if not hasattr(module, class_name):
-            raise ConfigError(f"{self.path}: implementation: {module_name} has no class {class_name!r}")
+            raise ConfigError(f"{where}: module {module_name!r} has no {class_name!r}")
         return getattr(module, class_name)
 
 
@@ -223,8 +229,9 @@ def load_profile(name: str) -> dict:
     datasets_ = raw["datasets"]
     methods_ = raw.get("methods", "all")
     methods_ = list(methods()) if methods_ == "all" else list(methods_)
-    seeds = raw.get("seeds", 10)
-    seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    from .seeds import check_seed_list
+
+    seeds = check_seed_list(raw.get("seeds", 10), str(path))  # a count or a list; bounded
     try:
         validate_names(methods_, datasets_)
     except ConfigError as error:

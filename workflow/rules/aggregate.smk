@@ -21,7 +21,8 @@ rule aggregate:
     benchmark:
         "benchmarks/aggregate/{profile}.tsv"
     params:
-        pairs=" ".join(f"{d}/{m}" for d, m in PROFILE_PAIRS),
+        pairs=[f"{d}/{m}" for d, m in PROFILE_PAIRS],
+        seeds=SEEDS_ARG,
     shell:
         "clusterbench aggregate --profile {wildcards.profile} --runs results/runs "
-        "--pairs {params.pairs} --out {output} > {log} 2>&1"
+        "--pairs {params.pairs:q} --seeds {params.seeds} --out {output} > {log} 2>&1"

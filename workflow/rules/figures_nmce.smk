@@ -35,7 +35,7 @@ rule nmce_figure1_record:
     shell:
         "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} CLUSTERBENCH_PRETRAINED=resources/pretrained "
         "clusterbench run --method {wildcards.method} --dataset {wildcards.dataset} --profile paper --seed 0 "
-        "--out results/runs --device {params.device} > {log} 2>&1"
+        "--out results/runs --device {params.device:q} > {log} 2>&1"
 
 
 rule nmce_figure1:

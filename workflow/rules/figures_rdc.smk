@@ -70,8 +70,8 @@ rule rdc_dynamics_record:
     benchmark:
         f"benchmarks/figures/rdc_{RDC_FIG_BUDGET}_dynamics_{{dataset}}.tsv"
     shell:
-        "CLUSTERBENCH_MIRROR='{params.mirror}' python workflow/scripts/rdc_figures.py dynamics "
-        "--dataset {wildcards.dataset} --budget {params.budget} --device {params.device} "
+        "CLUSTERBENCH_MIRROR={params.mirror:q} python workflow/scripts/rdc_figures.py dynamics "
+        "--dataset {wildcards.dataset} --budget {params.budget:q} --device {params.device:q} "
         "--out {output.npz} > {log} 2>&1"
 
 
@@ -123,8 +123,8 @@ rule rdc_sweep:
     benchmark:
         f"benchmarks/figures/rdc_{RDC_FIG_BUDGET}_{{sweep}}.tsv"
     shell:
-        "CLUSTERBENCH_MIRROR='{params.mirror}' python workflow/scripts/rdc_figures.py {wildcards.sweep} "
-        "--budget {params.budget} --device {params.device} --out {output} > {log} 2>&1"
+        "CLUSTERBENCH_MIRROR={params.mirror:q} python workflow/scripts/rdc_figures.py {wildcards.sweep} "
+        "--budget {params.budget:q} --device {params.device:q} --out {output} > {log} 2>&1"
 
 
 rule rdc_figure17:
@@ -198,7 +198,7 @@ rule rdc_runtime:
     benchmark:
         f"benchmarks/figures/rdc_{RDC_FIG_BUDGET}_runtime.tsv"
     shell:
-        "python workflow/scripts/rdc_figures.py runtime --budget {params.budget} --device {params.device} "
+        "python workflow/scripts/rdc_figures.py runtime --budget {params.budget:q} --device {params.device:q} "
         "--out {output} > {log} 2>&1"
 
 

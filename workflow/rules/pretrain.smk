@@ -15,7 +15,7 @@ rule pretrain:
     benchmark:
         "benchmarks/pretrain/{profile}/{dataset}/{recipe}.tsv"
     params:
-        seeds=",".join(map(str, SEEDS)),
+        seeds=SEEDS_ARG,
         mirror=MIRROR,
         strict=STRICT,
         device=DEVICE,
@@ -28,5 +28,5 @@ rule pretrain:
     shell:
         "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} "
         "clusterbench pretrain --recipe {wildcards.recipe} --dataset {wildcards.dataset} "
-        "--profile {wildcards.profile} --seed {params.seeds} --mirror '{params.mirror}' "
-        "--device {params.device} {params.strict} --out {output} > {log} 2>&1"
+        "--profile {wildcards.profile} --seed {params.seeds} --mirror={params.mirror:q} "
+        "--device {params.device:q} {params.strict} --out {output} > {log} 2>&1"

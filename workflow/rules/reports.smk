@@ -13,9 +13,9 @@ rule table1:
         "benchmarks/reports/table1.tsv"
     params:
         profile=PROFILE_NAME,
-        datasets=" ".join(DATASETS),
+        datasets=DATASETS,
     shell:
-        "clusterbench datasets-table --profile {params.profile} --datasets {params.datasets} "
+        "clusterbench datasets-table --profile {params.profile:q} --datasets {params.datasets:q} "
         "--out {output.md} > {log} 2>&1"
 
 
@@ -35,14 +35,15 @@ rule render_table:
         "benchmarks/reports/{table}.tsv"
     params:
         profile=PROFILE_NAME,
-        datasets=" ".join(DATASETS),
-        table_profile=f"--table-profile {TABLES_PROFILE}" if TABLES_PROFILE else "",
+        datasets=DATASETS,
+        table_profile=["--table-profile", TABLES_PROFILE] if TABLES_PROFILE else [],
+        seeds=SEEDS_ARG,
     wildcard_constraints:
         table="(?!(?:table1|index|regression(?:_[a-z0-9]+)?)(?:$|\\.))[A-Za-z0-9_/]+",
     shell:
-        "clusterbench render --spec {input.spec} --profile {params.profile} {params.table_profile} "
-        "--datasets {params.datasets} "
-        "--runs-root results/runs "
+        "clusterbench render --spec {input.spec} --profile {params.profile:q} {params.table_profile:q} "
+        "--datasets {params.datasets:q} "
+        "--runs-root results/runs --seeds {params.seeds} "
         "--out {output.md} > {log} 2>&1"
 
 
@@ -62,8 +63,11 @@ rule regression:
         "logs/reports/{gate}.log",
     benchmark:
         "benchmarks/reports/{gate}.tsv"
+    params:
+        seeds=SEEDS_ARG,
     shell:
-        "clusterbench check --config {input.config} --runs-root results/runs --out {output} > {log} 2>&1"
+        "clusterbench check --config {input.config} --runs-root results/runs --seeds {params.seeds} "
+        "--out {output} > {log} 2>&1"
 
 
 rule index:
@@ -81,9 +85,10 @@ rule index:
         "benchmarks/reports/index.tsv"
     params:
         profile=PROFILE_NAME,
-        datasets=" ".join(DATASETS),
-        table_profile=f"--table-profile {TABLES_PROFILE}" if TABLES_PROFILE else "",
+        datasets=DATASETS,
+        table_profile=["--table-profile", TABLES_PROFILE] if TABLES_PROFILE else [],
+        seeds=SEEDS_ARG,
     shell:
-        "clusterbench index --profile {params.profile} {params.table_profile} --datasets {params.datasets} "
+        "clusterbench index --profile {params.profile:q} {params.table_profile:q} --datasets {params.datasets:q} "
         "--tables config/tables "
-        "--runs-root results/runs --out {output} > {log} 2>&1"
+        "--runs-root results/runs --seeds {params.seeds} --out {output} > {log} 2>&1"

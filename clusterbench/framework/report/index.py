@@ -22,18 +22,20 @@ def table_specs(root: Path) -> list[tuple[str, Path]]:
 
 
 def spec_status(spec: dict, runs_root: Path, profile: str, profile_datasets: list[str], published,
-                table_profile: str | None = None) -> dict:
-    """The table's status counts for the runs under ``runs_root``."""
+                table_profile: str | None = None, seeds: list[int] | None = None) -> dict:
+    """The table's status counts for the runs under ``runs_root`` (the requested ``seeds``; default: the
+    profile's)."""
     from ..aggregate import aggregate
 
     name = spec_profile(spec, profile, table_profile)
-    runs = aggregate(Path(runs_root), name, spec_pairs(spec, profile_datasets))
+    runs = aggregate(Path(runs_root), name, spec_pairs(spec, profile_datasets), seeds)
     _, _, grid = build_cells(spec, runs, published, profile_datasets)
     return {**table_status(grid), "profile": name}
 
 
 def render_index(tables_root: Path, runs_root: Path, reports_root: Path, profile: str,
-                 profile_datasets: list[str], published, table_profile: str | None = None) -> str:
+                 profile_datasets: list[str], published, table_profile: str | None = None,
+                 seeds: list[int] | None = None) -> str:
     """Markdown of the index. ``tables_root``: a folder of specs, or a list of (name, path) pairs."""
     from tabulate import tabulate
 
@@ -42,7 +44,7 @@ def render_index(tables_root: Path, runs_root: Path, reports_root: Path, profile
     specs = tables_root if isinstance(tables_root, list) else table_specs(tables_root)
     for name, path in specs:
         spec = load_spec(path)
-        status = spec_status(spec, runs_root, profile, profile_datasets, published, table_profile)
+        status = spec_status(spec, runs_root, profile, profile_datasets, published, table_profile, seeds)
         for key in totals:
             totals[key] += status[key]
         report = Path(reports_root) / f"{name}.md"
