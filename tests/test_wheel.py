@@ -110,3 +110,14 @@ def test_missing_package_data_fails_loudly(wheel_env, tmp_path):
         shutil.move(str(backup), packaged)
     assert out.returncode == 2
     assert "clusterbench.packaged.config" in out.stderr and "missing" in out.stderr
+
+
+def test_every_subpackage_is_listed_in_pyproject():
+    """pyproject.toml lists packages explicitly (methods/ and baselines/ are mapped): a new subpackage of
+    clusterbench must be listed there, or the wheel silently lacks it."""
+    import tomllib
+
+    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(REPO).parts) for p in (REPO / "clusterbench").rglob("__init__.py")
+             if "__pycache__" not in p.parts}
+    assert found <= listed, f"add to [tool.setuptools] packages in pyproject.toml: {sorted(found - listed)}"
