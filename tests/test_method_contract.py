@@ -129,7 +129,9 @@ def test_injected_divergence_is_a_failed_record(method, fit, monkeypatch):
             raise DivergenceError("injected: collapsed clusters")
         monkeypatch.setattr(cls, "fit_predict", fit_predict)
     record, labels = fit(method, tag="diverged")
-    assert record["status"] == "failed" and record["reason"].startswith("diverged: injected"), record
+    # (a failure inside the shared pretraining is reported as such, naming the recipe)
+    assert record["status"] == "failed" and record["reason"].startswith("diverged") \
+        and "injected" in record["reason"], record
     assert labels is None
     if cls.needs_torch:
         assert calls, f"{method} trains with torch but never passes a loss through check_finite"
