@@ -3,19 +3,19 @@ rule table1:
     input:
         expand("resources/datasets/{dataset}.json", dataset=DATASETS),
     output:
-        md="reports/table1.md",
+        md=report("reports/table1.md", caption="../report/table1.rst", category="Suite"),
         tex="reports/table1.tex",
-    conda:
-        "../../environment.yml"
     log:
         "logs/reports/table1.log",
     benchmark:
         "benchmarks/reports/table1.tsv"
+    conda:
+        "../envs/reporting.yaml"
     params:
         profile=PROFILE_NAME,
         datasets=DATASETS,
     shell:
-        "clusterbench datasets-table --profile {params.profile:q} --datasets {params.datasets:q} "
+        "python -m clusterbench datasets-table --profile {params.profile:q} --datasets {params.datasets:q} "
         "--out {output.md} > {log} 2>&1"
 
 
@@ -23,25 +23,27 @@ rule render_table:
     """A table spec config/tables/{table}.yaml (or {paper}/{table}.yaml) -> markdown + LaTeX."""
     input:
         spec="config/tables/{table}.yaml",
-        runs=lambda wc: table_runs(f"config/tables/{wc.table}.yaml"),
+        runs=rebuild_missing(
+            lambda wc: table_runs(f"config/tables/{wc.table}.yaml"), "reports/{table}.md", "reports/{table}.tex"
+        ),
     output:
-        md="reports/{table}.md",
+        md=report("reports/{table}.md", caption="../report/table.rst", category="Tables"),
         tex="reports/{table}.tex",
-    conda:
-        "../../environment.yml"
     log:
         "logs/reports/{table}.log",
     benchmark:
         "benchmarks/reports/{table}.tsv"
+    wildcard_constraints:
+        table="|".join(re.escape(name) for name in TABLE_NAMES),
+    conda:
+        "../envs/reporting.yaml"
     params:
         profile=PROFILE_NAME,
         datasets=DATASETS,
         table_profile=["--table-profile", TABLES_PROFILE] if TABLES_PROFILE else [],
         seeds=SEEDS_ARG,
-    wildcard_constraints:
-        table="(?!(?:table1|index|regression(?:_[a-z0-9]+)?)(?:$|\\.))[A-Za-z0-9_/]+",
     shell:
-        "clusterbench render --spec {input.spec} --profile {params.profile:q} {params.table_profile:q} "
+        "python -m clusterbench render --spec {input.spec} --profile {params.profile:q} {params.table_profile:q} "
         "--datasets {params.datasets:q} "
         "--runs-root results/runs --seeds {params.seeds} "
         "--out {output.md} > {log} 2>&1"
@@ -52,43 +54,52 @@ rule regression:
     K-Means / SC-Ncut), regression_ahcl, regression_autoencoders, regression_nmce."""
     input:
         config="config/{gate}.yaml",
-        runs=lambda wc: regression_runs(f"config/{wc.gate}.yaml"),
+        runs=rebuild_missing(lambda wc: regression_runs(f"config/{wc.gate}.yaml"), "reports/{gate}.md"),
     output:
-        "reports/{gate}.md",
-    wildcard_constraints:
-        gate="regression(_[a-z0-9]+)?",
-    conda:
-        "../../environment.yml"
+        report("reports/{gate}.md", caption="../report/regression.rst", category="Suite"),
     log:
         "logs/reports/{gate}.log",
     benchmark:
         "benchmarks/reports/{gate}.tsv"
     params:
         seeds=SEEDS_ARG,
+    wildcard_constraints:
+        gate="regression(_[a-z0-9]+)?",
+    conda:
+        "../envs/reporting.yaml"
     shell:
-        "clusterbench check --config {input.config} --runs-root results/runs --seeds {params.seeds} "
+        "python -m clusterbench check --config {input.config} --runs-root results/runs --seeds {params.seeds} "
         "--out {output} > {log} 2>&1"
 
 
 rule index:
-    """reports/index.md: every table report with its status, from the run records present."""
+    """reports/index.md: every table report with its status, from the run records present; after the
+    reports of the profile the DAG runs (the others are listed as found)."""
     input:
         specs=TABLE_SPECS,
-        reports=[r for r in TABLE_REPORTS if _Path(r).exists()],
+        reports=index_reports(),
     output:
-        "reports/index.md",
-    conda:
-        "../../environment.yml"
+        report("reports/index.md", caption="../report/index.rst", category="Suite"),
     log:
         "logs/reports/index.log",
     benchmark:
         "benchmarks/reports/index.tsv"
+    conda:
+        "../envs/reporting.yaml"
     params:
         profile=PROFILE_NAME,
         datasets=DATASETS,
         table_profile=["--table-profile", TABLES_PROFILE] if TABLES_PROFILE else [],
         seeds=SEEDS_ARG,
     shell:
-        "clusterbench index --profile {params.profile:q} {params.table_profile:q} --datasets {params.datasets:q} "
+        "python -m clusterbench index --profile {params.profile:q} {params.table_profile:q} --datasets {params.datasets:q} "
         "--tables config/tables "
         "--runs-root results/runs --seeds {params.seeds} --out {output} > {log} 2>&1"
+
+
+# aggregation, rendering and drawing run on the submitting host under a cluster executor
+localrules:
+    table1,
+    render_table,
+    regression,
+    index,
