@@ -97,7 +97,7 @@ class DynAE(PretrainedAEMethod):
 
         from clusterbench.blocks.dec_loss import soft_assignment
         from clusterbench.blocks.pretrain import shift_rotate_flat
-        from clusterbench.blocks.training import check_finite, generator, predict_in_batches
+        from clusterbench.blocks.training import check_finite, generator, predict_in_batches, progress
 
         c = self.config
         dev = X.device
@@ -113,7 +113,7 @@ class DynAE(PretrainedAEMethod):
         opt = torch.optim.SGD(ae.parameters(), lr=c.lr, momentum=c.momentum)
         ae.train()
         order = torch.randperm(n, generator=gen).to(dev)
-        history, index, updates = [], 0, 0
+        history, index, updates = progress(c.max_iter, "DynAE", step_key="iter"), 0, 0
         nb_conf_prev, nb_conf = n, n
         loss_sum, steps_since = 0.0, 0
         for ite in range(c.max_iter):

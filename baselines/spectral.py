@@ -13,24 +13,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from clusterbench.blocks.kmeans_knn import kmeans
-from clusterbench.blocks.spectral import knn_affinity, ncut_embedding
+from clusterbench.blocks.spectral import knn_affinity, spectral_embedding
 from clusterbench.framework.base import ClusteringMethod, Result
 
 
 @dataclass
-class SpectralConfig:
+class SpectralClusteringConfig:
     n_neighbors: int = 10       # k of the k-NN graph
     weighting: str = "heat"     # heat (Gaussian) | binary
     n_init: int = 10            # k-means restarts on the spectral embedding
 
 
 class SpectralClustering(ClusteringMethod):
-    Config = SpectralConfig
+    Config = SpectralClusteringConfig
     paper = "shi2000ncut"
 
     def fit_predict(self, data, n_clusters, *, seed, device="cpu"):
         c = self.config
         W = knn_affinity(data.flat(), c.n_neighbors, c.weighting)
-        V = ncut_embedding(W, n_clusters, seed)
+        V = spectral_embedding(W, n_clusters, seed=seed, normalization="ncut")
         labels, _ = kmeans(V, n_clusters, n_init=c.n_init, seed=seed)
         return Result(labels=labels, embedding=V)

@@ -23,5 +23,6 @@ from pathlib import Path
 
 __version__ = "0.1.0"
 
-#: Root of the source checkout (holds ``config/``, ``results/published``).
+#: Root of the source checkout when running from one (its git revision goes into run records).
+#: Data files are read through :mod:`clusterbench.framework.resources`, never relative to this.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

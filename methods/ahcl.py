@@ -110,11 +110,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from clusterbench.blocks.spectral import knn_affinity, ncut_embedding
+from clusterbench.blocks.spectral import knn_affinity, spectral_embedding
 from clusterbench.framework.base import ClusteringMethod, DivergenceError, Result
 from clusterbench.blocks.kmeans_knn import kmeans
 from clusterbench.framework.metrics import cluster_acc, nmi
-from clusterbench.blocks.training import as_tensor, check_finite, generator, predict_in_batches, resolve_device
+from clusterbench.blocks.training import (as_tensor, check_finite, generator, predict_in_batches, progress,
+                                          resolve_device)
 
 
 @dataclass
@@ -429,7 +430,7 @@ class AHCL(ClusteringMethod):
         gamma = c.gamma if c.gamma is not None else default_gamma(D)
         model, opt, sched = self._build(tuple(X.shape[1:]), dev)
         n = min(max(c.batch_size, (c.batch_per_cluster or 0) * n_clusters), N)
-        history, extras = [], {}
+        history, extras = progress(c.epochs, "AHCL", step_key="epoch"), {}
         step, restarts, epoch = 0, 0, 1
         off = ~torch.eye(n, dtype=torch.bool, device=dev)              # pairs i != j (diagnostics)
         while epoch <= c.epochs:
@@ -523,9 +524,9 @@ class AHCL(ClusteringMethod):
         """KM-Z, SC-Z and SC-Y (Table 3) on the final embedding Z (n, k)."""
         c = self.config
         km_z, _ = kmeans(Z, n_clusters, n_init=c.n_init, seed=seed)
-        V = ncut_embedding(knn_affinity(Z, c.sc_neighbors, "heat"), n_clusters, seed)
+        V = spectral_embedding(knn_affinity(Z, c.sc_neighbors, "heat"), n_clusters, seed=seed)
         sc_z, _ = kmeans(V, n_clusters, n_init=c.n_init, seed=seed)
         Y = deep_graph(Z, c.margin)                                    # Eq. 12-14 on the final Z
-        V = ncut_embedding(Y, n_clusters, seed)
+        V = spectral_embedding(Y, n_clusters, seed=seed)
         sc_y, _ = kmeans(V, n_clusters, n_init=c.n_init, seed=seed)
         return {"km_z": km_z, "sc_z": sc_z, "sc_y": sc_y}

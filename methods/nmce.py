@@ -66,7 +66,8 @@ from clusterbench.blocks.backbones import build_backbone
 from clusterbench.framework.base import ClusteringMethod, Result
 from clusterbench.blocks.coding_rate import mcr2_loss, tcr_loss
 from clusterbench.blocks.lars import LARS
-from clusterbench.blocks.training import as_tensor, check_finite, generator, predict_in_batches, resolve_device
+from clusterbench.blocks.training import (as_tensor, check_finite, generator, predict_in_batches, progress,
+                                          resolve_device)
 
 PROCEDURES = ("one_stage", "two_stage", "three_stage", "tcr_ensc")
 
@@ -335,7 +336,7 @@ class NMCE(ClusteringMethod):
                                   resnet_width=c.resnet_width or None)
         net = NMCENet(backbone, c.pre_feature_dim, c.z_dim, n_clusters).to(dev)
         net.train()
-        self.history = []
+        self.history = progress(0, "NMCE")
 
         if c.procedure == "one_stage":
             self._simple_stage("nmce", net, X, gen, c.s1_length, c.s1_lr, c.s1_wd, self._nmce(c.s1_lambda, gen))

@@ -70,7 +70,7 @@ named option, off by default:
 
 Ablation options (Sec. 4.2.3, Table 8; off by default): ``phase2 = False``
 skips P2 (k-means on the pretrained codes: P1 alone); ``dec_phase`` runs P3,
-DEC's clustering phase (:meth:`clusterbench.baselines.dec.DEC.cluster`: KL(P‖Q), SGD 0.01,
+DEC's clustering phase (:meth:`clusterbench.blocks.dec_clustering.DECClustering.cluster`: KL(P‖Q), SGD 0.01,
 momentum 0.9, target every ``dec_update_interval`` steps; the paper gives no
 settings, these are DEC-keras's), after P1 (and P2); the labels are then DEC's
 argmax q and R-DC's own result is kept in ``extras`` (``phase2_labels``).
@@ -105,7 +105,7 @@ from clusterbench.blocks.pretrain import PretrainedAEMethod
 
 
 @dataclass
-class Config:
+class RDCConfig:
     """R-DC's phase-2 settings (Sec. 4.1.3, Table 2; refresh interval from the authors' code)."""
 
     M: int = 5                        # nearest neighbours in the latent space (Sec. 4.1.3)
@@ -129,7 +129,7 @@ class Config:
     # ablation (Sec. 4.2.3, Table 8): P1 is the pretraining, always on
     phase2: bool = True               # P2, proximity-level self-supervision (off: P1 alone, or P1 & P3)
     dec_phase: bool = False           # P3, DEC's clustering loss as pseudo-supervision after P1 (and P2)
-    dec_lr: float = 0.01              # P3 = clusterbench.baselines.dec.DEC.cluster: SGD(0.01, 0.9), T, tol, max_iter
+    dec_lr: float = 0.01              # P3 = clusterbench.blocks.dec_clustering.DECClustering.cluster: SGD(0.01, 0.9), T, tol, max_iter
     dec_update_interval: int = 140    #   (DEC-keras's MNIST/FMNIST settings; the paper gives none for P3)
     dec_tol: float = 0.001
     dec_max_iter: int = 20000
@@ -182,7 +182,7 @@ def centroids(Z: np.ndarray, indices: np.ndarray, reliable: np.ndarray) -> np.nd
     return np.where(count > 0, total / np.maximum(count, 1), Z).astype(np.float32)
 
 
-def proximity_structure(Z: np.ndarray, config: Config) -> dict:
+def proximity_structure(Z: np.ndarray, config: RDCConfig) -> dict:
     """Eq. 3-11 on the current embedding Z (N, p): neighbours, core mask, reliable mask, σ, τ."""
     from clusterbench.blocks.kmeans_knn import knn
 
@@ -282,7 +282,7 @@ def true_neighbour_shares(y: np.ndarray, indices: np.ndarray, reliable: np.ndarr
 class RDC(PretrainedAEMethod):
     """R-DC: ACAI pretraining (shared recipe) + proximity-level self-supervision + k-means."""
 
-    Config = Config
+    Config = RDCConfig
     paper = "rdc"
     needs_torch = True
     pretrain = "acai"
@@ -303,7 +303,7 @@ class RDC(PretrainedAEMethod):
         from clusterbench.blocks.kmeans_knn import kmeans
         from clusterbench.blocks.pretrain import shift_rotate_flat
         from clusterbench.blocks.training import as_tensor, check_finite, generator, minibatches, predict_in_batches, \
-            resolve_device
+            progress, resolve_device
 
         c = self.config
         if c.M < (3 if c.m_counts_self else 2):
@@ -331,7 +331,7 @@ class RDC(PretrainedAEMethod):
         Z_phase1 = Z.copy()
         snapshots = _Snapshots(n, c.M, c.record_budget)
         assignments = []
-        history, taus = [], []
+        history, taus = progress(c.max_iterations, "R-DC"), []
         step, refresh = 0, 0
         sums, count = torch.zeros(3), 0
         stream = batches()
@@ -396,12 +396,13 @@ class RDC(PretrainedAEMethod):
         return Result(labels=labels, embedding=Z, history=history, extras=extras)
 
     def _dec_phase(self, ae, Xt, n_clusters: int, seed: int):
-        """P3 of the ablation (Sec. 4.2.3): DEC's clustering phase (:meth:`clusterbench.baselines.dec.DEC.cluster`,
-        KL(P‖Q), SGD with momentum 0.9, batch 256) on ``ae``. Returns (labels, Z, history)."""
-        from clusterbench.baselines.dec import DEC, DECConfig
+        """P3 of the ablation (Sec. 4.2.3): DEC's clustering phase
+        (:class:`clusterbench.blocks.dec_clustering.DECClustering`, KL(P‖Q), SGD with momentum 0.9,
+        batch 256) on ``ae``. Returns (labels, Z, history)."""
+        from clusterbench.blocks.dec_clustering import DECClustering, DECConfig
 
         c = self.config
-        dec = DEC(DECConfig(n_init=c.kmeans_n_init, lr=c.dec_lr, batch_size=c.batch_size,
+        dec = DECClustering(DECConfig(n_init=c.kmeans_n_init, lr=c.dec_lr, batch_size=c.batch_size,
                             update_interval=c.dec_update_interval, tol=c.dec_tol, max_iter=c.dec_max_iter))
         r = dec.cluster(ae, Xt, n_clusters, seed=seed)
         return r.labels, r.embedding, r.history

@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from clusterbench.blocks import pretrain
+from clusterbench.framework.base import RunContext
 from clusterbench.framework.base import DivergenceError
 from clusterbench.data import load_dataset
 from clusterbench.blocks.dec_loss import kl_divergence, soft_assignment, target_distribution
@@ -32,9 +33,8 @@ def _pretrained_root(tmp_path, monkeypatch):
 def _fit(method, dataset="digits", profile="smoke", seed=0, **overrides):
     data = load_dataset(dataset)
     cls, config = resolve_config(method, dataset, profile, overrides or None)
-    instance = cls(config)
-    instance.profile = profile
-    return data, instance, instance.fit_predict(data, data.n_classes, seed=seed)
+    instance = cls(config, context=RunContext(profile=profile))
+    return data, instance, instance.fit_predict(data.view(), data.n_classes, seed=seed)
 
 
 # ----------------------------------------------------------------- equations on hand-built inputs

@@ -57,7 +57,7 @@ def test_knn_excludes_self():
 def test_ncut_embedding_separates_disconnected_components(seed, dense_max_n, monkeypatch):
     """Eigenvalue 1 repeated once per component: every copy must be found, for every start vector."""
     import clusterbench.blocks.spectral
-    from clusterbench.blocks.spectral import knn_affinity, ncut_embedding
+    from clusterbench.blocks.spectral import knn_affinity, spectral_embedding
     from clusterbench.blocks.kmeans_knn import kmeans
 
     monkeypatch.setattr(clusterbench.blocks.spectral, "DENSE_EIGH_MAX_N", dense_max_n)
@@ -65,19 +65,51 @@ def test_ncut_embedding_separates_disconnected_components(seed, dense_max_n, mon
     rng = np.random.default_rng(0)
     X = np.concatenate([rng.standard_normal((100, 3)) * 0.1 + 10 * i for i in range(4)]).astype(np.float32)
     y = np.repeat(np.arange(4), 100)
-    labels, _ = kmeans(ncut_embedding(knn_affinity(X, 10), 4, seed), 4, seed=0)
+    labels, _ = kmeans(spectral_embedding(knn_affinity(X, 10), 4, seed=seed), 4, seed=0)
     assert cluster_acc(y, labels) == 1.0
 
 
 def test_dense_and_arpack_ncut_embeddings_span_the_same_space(monkeypatch):
     import clusterbench.blocks.spectral
-    from clusterbench.blocks.spectral import knn_affinity, ncut_embedding
+    from clusterbench.blocks.spectral import knn_affinity, spectral_embedding
 
     X = np.random.default_rng(1).standard_normal((300, 5)).astype(np.float32)
     W = knn_affinity(X, 10)
-    dense = ncut_embedding(W, 6, seed=0).astype(np.float64)
+    dense = spectral_embedding(W, 6, seed=0).astype(np.float64)
     monkeypatch.setattr(clusterbench.blocks.spectral, "DENSE_EIGH_MAX_N", 0)
-    arpack = ncut_embedding(W, 6, seed=0).astype(np.float64)
+    arpack = spectral_embedding(W, 6, seed=0).astype(np.float64)
     Qd, _ = np.linalg.qr(dense)
     Qa, _ = np.linalg.qr(arpack)
     assert np.linalg.svd(Qd.T @ Qa, compute_uv=False).min() > 0.999   # principal angles ~ 0
+
+
+def _principal_cosines(A, B):
+    Qa, _ = np.linalg.qr(np.asarray(A, dtype=np.float64))
+    Qb, _ = np.linalg.qr(np.asarray(B, dtype=np.float64))
+    return np.linalg.svd(Qa.T @ Qb, compute_uv=False)
+
+
+@pytest.mark.parametrize("solver", ["dense", "arpack", "lobpcg"])
+def test_spectral_embedding_agrees_with_scikit_learn(solver):
+    """Ncut: D^{-1/2}U spans scikit-learn's spectral_embedding (normalised Laplacian, first vector kept);
+    NJW: the rows of D^{1/2} times it, normalised, are ours up to a rotation."""
+    from sklearn.manifold import spectral_embedding as sk_embedding
+
+    from clusterbench.blocks.spectral import knn_affinity, spectral_embedding
+
+    rng = np.random.default_rng(2)
+    X = np.concatenate([rng.standard_normal((150, 4)) * 0.3 + 3 * i for i in range(3)]).astype(np.float32)
+    X += rng.standard_normal(X.shape).astype(np.float32) * 0.5          # one connected graph
+    W = knn_affinity(X, 15)
+    options = {"dense": {}, "arpack": {"dense_max": 0}, "lobpcg": {"dense_max": 0, "large_solver": "lobpcg"}}[solver]
+    reference = sk_embedding(W, n_components=5, norm_laplacian=True, drop_first=False, random_state=0,
+                             eigen_solver="arpack")
+    ncut = spectral_embedding(W, 5, seed=0, normalization="ncut", **options)
+    assert _principal_cosines(ncut, reference).min() > 0.999
+    njw = spectral_embedding(W, 5, seed=0, normalization="njw", **options)
+    degree = np.asarray(W.sum(axis=1)).ravel()
+    U = reference * np.sqrt(degree)[:, None]                              # D^{1/2} (D^{-1/2} U) = U
+    Qu, _ = np.linalg.qr(U)                      # an orthonormal basis of the leading eigenspace
+    # NJW rows are the unit rows of Qu R (R a rotation): rescaled by Qu's row norms they span Qu
+    assert np.allclose(np.linalg.norm(njw, axis=1), 1.0, atol=1e-5)
+    assert _principal_cosines(np.linalg.norm(Qu, axis=1)[:, None] * njw, Qu).min() > 0.999

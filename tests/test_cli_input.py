@@ -79,8 +79,8 @@ def test_missing_files_are_named(argv, needle, tmp_path, capsys, monkeypatch):
 
 
 @pytest.mark.parametrize("text, needle", [("gated: [\n", "invalid YAML"), ("- 1\n", "mapping"),
-                                         ("gated: 3\n", "gated must be a list"),
-                                         ("gated: [umist]\n", "not a mapping")])
+                                         ("gated: 3\n", "gated: 3 is not of type 'array'"),
+                                         ("gated: [umist]\n", "gated.0: 'umist' is not of type 'object'")])
 def test_bad_gate_config_is_one_line(text, needle, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "gate.yaml").write_text(text)

@@ -8,7 +8,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from clusterbench.methods.rdc import (RDC, Config, centroids, core_points, proximity_structure, rdc_loss,  # noqa: E402
+from clusterbench.methods.rdc import (RDC, RDCConfig, centroids, core_points, proximity_structure, rdc_loss,  # noqa: E402
                          reliable_neighbours, should_stop, true_neighbour_shares)
 
 # Distances of five points to their M = 3 nearest neighbours (ascending), with known answers
@@ -54,7 +54,7 @@ def test_proximity_structure_on_hand_built_points():
     # a unit square (4 core points whose two adjacent corners are reliable, centroid (.5, .5))
     # and a far, tight pair (border: closest 0.1, farthest about 9)
     Z = np.array([[0, 0], [1, 0], [0, 1], [1, 1], [10, 0], [10, 0.1]], dtype=np.float32)
-    s = proximity_structure(Z, Config(M=3, alpha=0.6, beta=0.3))
+    s = proximity_structure(Z, RDCConfig(M=3, alpha=0.6, beta=0.3))
     assert s["core"].tolist() == [True, True, True, True, False, False]
     assert s["tau"] == pytest.approx(4 / 6)                                    # Eq. 15
     assert s["reliable"][:4].sum(axis=1).tolist() == [2, 2, 2, 2]
@@ -63,7 +63,7 @@ def test_proximity_structure_on_hand_built_points():
     np.testing.assert_allclose(s["sigma"][4:], Z[4:])
     # the neighbours never include the point itself; M counting the point itself leaves M - 1
     assert not (s["indices"] == np.arange(6)[:, None]).any()
-    s2 = proximity_structure(Z, Config(M=3, alpha=0.6, beta=0.3, m_counts_self=True))
+    s2 = proximity_structure(Z, RDCConfig(M=3, alpha=0.6, beta=0.3, m_counts_self=True))
     assert s2["indices"].shape == (6, 2)
     shares = true_neighbour_shares(np.array([0, 0, 0, 0, 1, 1]), s["indices"], s["reliable"], s["core"])
     assert shares["reliable"] == 1.0 and shares["core"] == 1.0 and shares["all"] < 1.0
@@ -110,7 +110,7 @@ def _tiny_ae(d, seed=0):
 
 
 def _fit(data, seed=0, **overrides):
-    cfg = Config(update_interval=5, max_iterations=15, batch_size=32, kmeans_n_init=2, **overrides)
+    cfg = RDCConfig(update_interval=5, max_iterations=15, batch_size=32, kmeans_n_init=2, **overrides)
     method = RDC(cfg)
     img = tuple(data.X.shape[1:]) if data.is_image else None
     return method.fit_phase2(_tiny_ae(data.flat().shape[1]), data.flat(), data.n_classes, seed=seed,

@@ -48,7 +48,6 @@ def test_profiles_validate(tmp_path, monkeypatch):
         assert profile["datasets"] and profile["seeds"]
     assert load_profile("quick")["seeds"] == list(range(10))
     (tmp_path / "profiles").mkdir()
-    (tmp_path / "methods").symlink_to(load_profile.__globals__["config_dir"]().resolve() / "methods")
     (tmp_path / "profiles" / "smoke.yaml").write_text("datasets: [digitz]\nseeds: 2\n")
     monkeypatch.setenv("CLUSTERBENCH_CONFIG", str(tmp_path))
     with pytest.raises(ConfigError, match="'digitz'"):

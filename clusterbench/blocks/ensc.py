@@ -15,10 +15,11 @@ otherwise). Only the ``n_nonzero`` largest |c_ij| of each row are kept.
 
 Affinity A = ½(|Ĉ| + |Ĉ|ᵀ) with Ĉ the row-wise l2-normalised C; spectral clustering
 as in the authors' code (Ng-Jordan-Weiss): the K leading eigenvectors U of
-D^{-1/2} A D^{-1/2}, rows normalised, k-means (:func:`clusterbench.blocks.kmeans_knn.kmeans`).
+D^{-1/2} A D^{-1/2}, rows normalised (:func:`clusterbench.blocks.spectral.spectral_embedding`,
+``normalization="njw"``), k-means (:func:`clusterbench.blocks.kmeans_knn.kmeans`).
 A good EnSC affinity has (nearly) one connected component per subspace, so the
 leading eigenvalue 1 is degenerate; single-vector Lanczos (``eigsh``, as in
-:func:`clusterbench.blocks.spectral.ncut_embedding`) can miss copies of it, hence a dense
+:func:`clusterbench.blocks.spectral.spectral_embedding`) can miss copies of it, hence a dense
 eigensolver up to 8,000 samples and block LOBPCG above.
 The loop over samples is the algorithm (one elastic-net problem per sample).
 """
@@ -115,30 +116,13 @@ def ensc_affinity(C: sp.csr_matrix) -> sp.csr_matrix:
     return (0.5 * (Cn + Cn.T)).tocsr()
 
 
-def njw_embedding(A: sp.csr_matrix, n_clusters: int, seed: int = 0, dense_max: int = 8000) -> np.ndarray:
-    """Row-normalised K leading eigenvectors of D^{-1/2} A D^{-1/2}, (N, K)."""
-    from scipy.linalg import eigh
-    from scipy.sparse.linalg import lobpcg
-    from sklearn.preprocessing import normalize
-
-    n = A.shape[0]
-    degree = np.asarray(A.sum(axis=1)).ravel()
-    d_inv_sqrt = sp.diags(1.0 / np.sqrt(np.maximum(degree, 1e-12)))
-    M = (d_inv_sqrt @ A @ d_inv_sqrt).tocsr()
-    if n <= dense_max:
-        _, U = eigh(M.toarray(), subset_by_index=[n - n_clusters, n - 1])
-    else:
-        X0 = np.random.default_rng(seed).standard_normal((n, n_clusters))
-        _, U = lobpcg(M, X0, largest=True, tol=1e-8, maxiter=500)
-    return normalize(U, norm="l2", axis=1).astype(np.float32)
-
-
 def ensc(X: np.ndarray, n_clusters: int, *, gamma: float, tau: float = 1.0, n_nonzero: int = 50,
          n_init: int = 20, seed: int = 0) -> tuple[np.ndarray, sp.csr_matrix]:
     """EnSC labels (N,) and affinity (N, N) of the rows of X."""
     from .kmeans_knn import kmeans
+    from .spectral import spectral_embedding
 
     A = ensc_affinity(self_expression(X, gamma, tau, n_nonzero))
-    V = njw_embedding(A, n_clusters, seed)
+    V = spectral_embedding(A, n_clusters, seed=seed, normalization="njw", dense_max=8000, large_solver="lobpcg")
     labels, _ = kmeans(V, n_clusters, n_init=n_init, seed=seed)
     return labels, A

@@ -1,7 +1,10 @@
 """LARS: layer-wise adaptive rate scaling (You, Gitman & Ginsburg 2017) around SGD with momentum.
 
-No maintained PyPI package provides it (``torchlars`` 0.1.2 dates from 2019 and
-needs a compiled CUDA extension), so it is written here. It follows the
+timm provides the same optimizer (``timm.optim.Lars`` with ``trust_clip=True``;
+``tests/test_lars.py`` checks that both give the same parameters step by step
+when the 1-D tensors sit in a group without weight decay). The suite keeps this
+short implementation so that NMCE does not depend on timm, and so that the
+wrapper's exclusion of 1-D tensors needs no parameter groups. It follows the
 ``LARSWrapper(SGD, eta=0.02, clip=True, exclude_bias_n_norm=True)`` that NMCE's
 code uses (the solo-learn / Lightning-Bolts wrapper): for every parameter
 tensor p with gradient g and weight decay λ,

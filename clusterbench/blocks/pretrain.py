@@ -68,7 +68,8 @@ import numpy as np
 import yaml
 
 from ..framework.base import ClusteringMethod, DivergenceError, numerical_failure
-from ..framework.registry import PROFILES, ConfigError, _apply, config_dir
+from ..framework.registry import ConfigError, resolve_layers
+from ..framework.schema import load_yaml
 
 #: bump when the training code changes what a recipe produces (invalidates stored weights);
 #: 2: fused Adam (clusterbench.blocks.training.adam), whose rounding differs from version 1's
@@ -136,7 +137,6 @@ class ACAIConfig:
 
 
 KINDS = {"ae_mse": AEMSEConfig, "ae_denoising": DenoisingConfig, "acai": ACAIConfig}
-_RECIPE_KEYS = {"recipe", "description", "params", "datasets", "profiles"}
 
 
 @dataclass(frozen=True)
@@ -152,25 +152,26 @@ class RecipeEntry:
 
 @lru_cache(maxsize=32)
 def _read_recipe(path: str) -> RecipeEntry:
+    """One recipe file, checked against workflow/schemas/recipe.schema.yaml and its kind's Config."""
+    from ..data import DATASETS
+    from ..framework.registry import check_entry
+
     p = Path(path)
-    raw = yaml.safe_load(p.read_text()) or {}
-    unknown = set(raw) - _RECIPE_KEYS
+    raw = load_yaml(p, "recipe")
+    unknown = [d for d in (raw.get("datasets") or {}) if d not in DATASETS]
     if unknown:
-        raise ConfigError(f"{p}: unknown key(s) {sorted(unknown)}; allowed: {sorted(_RECIPE_KEYS)}")
-    kind = raw.get("recipe")
-    if kind not in KINDS:
-        raise ConfigError(f"{p}: 'recipe' must be one of {sorted(KINDS)}, got {kind!r}")
-    bad = set(raw.get("profiles") or {}) - set(PROFILES)
-    if bad:
-        raise ConfigError(f"{p}: unknown profile(s) {sorted(bad)}")
-    return RecipeEntry(p.stem, kind, raw.get("description", ""), raw.get("params") or {},
-                       raw.get("datasets") or {}, raw.get("profiles") or {}, p)
+        raise ConfigError(f"{p}: datasets: unknown dataset(s) {unknown}")
+    entry = RecipeEntry(p.stem, raw["recipe"], raw.get("description", ""), raw.get("params") or {},
+                        raw.get("datasets") or {}, raw.get("profiles") or {}, p)
+    check_entry(entry, KINDS[entry.kind])
+    return entry
 
 
 def recipes() -> dict[str, RecipeEntry]:
-    """Every recipe of ``config/pretrain/``."""
-    folder = config_dir() / "pretrain"
-    return {p.stem: _read_recipe(str(p.resolve())) for p in sorted(folder.glob("*.yaml"))}
+    """Every recipe of ``config/pretrain/`` (packaged, then the user folder's)."""
+    from ..framework.resources import as_path, config_files
+
+    return {name: _read_recipe(str(as_path(node).resolve())) for name, node in config_files("pretrain").items()}
 
 
 def get_recipe(name: str) -> RecipeEntry:
@@ -181,17 +182,9 @@ def get_recipe(name: str) -> RecipeEntry:
 
 
 def resolve_recipe(name: str, dataset: str, profile: str, extra: dict | None = None):
-    """The resolved Config of recipe ``name`` for (dataset, profile)."""
-    if profile not in PROFILES:
-        raise ConfigError(f"unknown profile {profile!r}; known: {list(PROFILES)}")
+    """The resolved Config of recipe ``name`` for (dataset, profile) (the registry's one resolver)."""
     entry = get_recipe(name)
-    config = _apply(KINDS[entry.kind](), entry.params, f"{entry.path} params")
-    if dataset in entry.datasets:
-        config = _apply(config, entry.datasets[dataset] or {}, f"{entry.path} datasets.{dataset}")
-    config = _apply(config, entry.profiles.get(profile) or {}, f"{entry.path} profiles.{profile}")
-    if extra:
-        config = _apply(config, extra, "pretraining overrides")
-    return config
+    return resolve_layers(KINDS[entry.kind], entry, dataset, profile, extra, "pretraining overrides")
 
 
 def recipe_hash(name: str, config) -> str:
@@ -296,7 +289,7 @@ def _save(bundle: Pretrained, meta: dict) -> None:
 
     from ..framework.atomic import atomic_path, remove_stale_parts, write_json
 
-    payload = dict(meta, hash=bundle.hash, config=dataclasses.asdict(bundle.config), history=bundle.history,
+    payload = dict(meta, hash=bundle.hash, config=dataclasses.asdict(bundle.config), history=list(bundle.history),
                    ae={k: v.detach().cpu() for k, v in bundle.ae.state_dict().items()},
                    critic=({k: v.detach().cpu() for k, v in bundle.critic.state_dict().items()}
                            if bundle.critic is not None else None))
@@ -416,7 +409,7 @@ def shift_rotate_flat(xb, image_shape, shift: float, degrees: float, gen):
 def _train_ae_mse(ae, critic, c: AEMSEConfig, X, image_shape, seed, device, monitor=None) -> list[dict]:
     import torch.nn.functional as F
 
-    from .training import as_tensor, check_finite, generator
+    from .training import as_tensor, check_finite, generator, progress
 
     Xt = as_tensor(X, device)
     gen = generator(seed)
@@ -425,7 +418,7 @@ def _train_ae_mse(ae, critic, c: AEMSEConfig, X, image_shape, seed, device, moni
     total = c.epochs * steps_per_epoch
     if c.max_steps:
         total = min(total, c.max_steps)
-    history, running, count = [], 0.0, 0
+    history, running, count = progress(total, "ae_mse pretraining", record=False), 0.0, 0
     if monitor is not None:
         history.append({"step": 0, "epoch": 0.0, **monitor(0, ae)})
     batches = _batches_forever(X.shape[0], c.batch_size, gen)
@@ -449,7 +442,7 @@ def _train_denoising(ae, critic, c: DenoisingConfig, X, image_shape, seed, devic
     import torch
     import torch.nn.functional as F
 
-    from .training import as_tensor, check_finite, generator, predict_in_batches
+    from .training import as_tensor, check_finite, generator, predict_in_batches, progress
 
     def euclidean(out, target):  # Caffe EuclideanLoss: ½ Σ_features, mean over the batch
         return 0.5 * (out - target).pow(2).sum(dim=1).mean()
@@ -472,7 +465,7 @@ def _train_denoising(ae, critic, c: DenoisingConfig, X, image_shape, seed, devic
                 running, count = 0.0, 0
 
     gen = generator(seed)
-    history: list[dict] = []
+    history: list[dict] = progress(0, "ae_denoising pretraining", record=False)
     encoders, decoders = ae.encoder_linears(), ae.decoder_linears()[::-1]  # decoders[i]: h_{i+1} → h_i
     n_layers = len(encoders)
     h = as_tensor(X, device)
@@ -502,7 +495,7 @@ def _train_acai(ae, critic, c: ACAIConfig, X, image_shape, seed, device, monitor
     import torch
     import torch.nn.functional as F
 
-    from .training import adam, as_tensor, check_finite, generator
+    from .training import adam, as_tensor, check_finite, generator, progress
 
     Xt = as_tensor(X, device)
     gen = generator(seed)
@@ -511,7 +504,7 @@ def _train_acai(ae, critic, c: ACAIConfig, X, image_shape, seed, device, monitor
     critic.requires_grad_(c.critic_trained)  # a frozen critic still passes gradients to the autoencoder
     augment = c.augment and image_shape is not None
     batches = _batches_forever(X.shape[0], c.batch_size, gen)
-    history, sums, count = [], torch.zeros(3, device=device), 0
+    history, sums, count = progress(c.iterations, "acai pretraining", record=False), torch.zeros(3, device=device), 0
     if monitor is not None:
         history.append({"step": 0, **monitor(0, ae)})
     for step in range(1, c.iterations + 1):
@@ -595,19 +588,23 @@ def pretrain_seeds(recipe: str, dataset: str, profile: str, seeds: list[int], *,
 class PretrainedAEMethod(ClusteringMethod):
     """Base of methods that start from a shared pretrained autoencoder.
 
-    ``pretrain`` (recipe name) defaults to the class's paper recipe; the runner
-    sets it from the method's YAML ``pretrain:`` key, and sets ``profile`` so
-    that the weights of (profile, dataset, recipe, seed) are found or made.
-    Used directly, a method pretrains with the ``paper`` profile's budget.
+    ``pretrain`` (class attribute) is the paper's recipe; the run context
+    (:class:`clusterbench.framework.base.RunContext`, given by the runner from the
+    method's YAML ``pretrain:`` key) may name another, and its ``profile`` says
+    whose weights of (profile, dataset, recipe, seed) are found or made. Used
+    directly, a method pretrains with the ``paper`` profile's budget.
     """
 
     needs_torch = True
     pretrain: str = "ae_mse"
-    profile: str = "paper"
-    pretrain_overrides: dict | None = None   # recipe config overrides (figure sweeps; the runner sets them)
+
+    @property
+    def recipe(self) -> str:
+        """The pretraining recipe of this run: the context's, else the class's paper recipe."""
+        return self.context.pretrain or self.pretrain
 
     def pretrained(self, data, seed: int, device: str = "cpu") -> Pretrained:
-        bundle = pretrained_autoencoder(data, self.pretrain, self.profile, seed, device,
-                                        overrides=self.pretrain_overrides)
+        bundle = pretrained_autoencoder(data, self.recipe, self.context.profile, seed, device,
+                                        overrides=self.context.pretrain_overrides)
         self.run_info = {"pretrain": bundle.info()}
         return bundle

@@ -1,4 +1,7 @@
-"""Shared pieces of every torch training loop: device, seeded mini-batches, NaN guard."""
+"""Shared pieces of every torch training loop: device, seeded mini-batches, NaN guard, progress.
+
+``progress`` (:mod:`clusterbench.blocks.progress`) is the history list a loop reports through.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import numpy as np
 import torch
 
 from ..framework.base import DivergenceError
+from .progress import progress  # noqa: F401  (loops take it with the other helpers)
 
 
 def resolve_device(device: str = "cpu") -> torch.device:

@@ -21,7 +21,8 @@ from .catalog import DATASETS, DatasetSpec
 from .download import ChecksumError, DatasetUnavailable, RemoteFile, data_home, fetch, mirror_setting
 
 __all__ = [
-    "DATASETS", "Dataset", "DatasetSpec", "DatasetUnavailable", "ChecksumError", "ProcessedFileError", "RemoteFile",
+    "DATASETS", "Dataset", "DataView", "DatasetSpec", "DatasetUnavailable", "ChecksumError", "ProcessedFileError",
+    "RemoteFile",
     "get_spec", "load_dataset", "processed_path", "data_home", "mirror_setting",
 ]
 
@@ -40,6 +41,36 @@ class Dataset:
     name: str
     X: np.ndarray
     y: np.ndarray
+    n_classes: int
+    spec: DatasetSpec | None = field(default=None, repr=False)
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def is_image(self) -> bool:
+        return self.X.ndim >= 4
+
+    def flat(self) -> np.ndarray:
+        """Features as a (N, d) matrix."""
+        return self.X.reshape(self.n_samples, -1)
+
+    def view(self) -> "DataView":
+        """What a method receives: the features without the labels."""
+        return DataView(name=self.name, X=self.X, n_classes=self.n_classes, spec=self.spec)
+
+
+@dataclass(frozen=True)
+class DataView:
+    """A dataset as a clustering method sees it: features ``X`` float32 (N, *shape), no labels.
+
+    ``n_classes`` is the K the method is asked for; ``name`` and ``spec`` say which dataset it is
+    (per-dataset settings, pretrained weights). There is no ``y``: labels stay with the runner.
+    """
+
+    name: str
+    X: np.ndarray
     n_classes: int
     spec: DatasetSpec | None = field(default=None, repr=False)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import logging
 import random
 import re
 from dataclasses import dataclass, field
@@ -86,6 +87,22 @@ class Result:
     features: dict[str, np.ndarray] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class RunContext:
+    """What the runner tells a method about the run, given explicitly to its constructor.
+
+    ``seed`` and ``device`` are arguments of :meth:`ClusteringMethod.fit_predict`; the context holds
+    the rest: the profile (budget) whose shared pretraining weights to use, the pretraining recipe
+    and overrides from the method's YAML (or a figure sweep), and the logger progress goes to.
+    A method used directly gets ``RunContext()``: the paper profile, the class's own recipe.
+    """
+
+    profile: str = "paper"
+    pretrain: str | None = None            # recipe name; None: the method class's default
+    pretrain_overrides: dict | None = None
+    logger: logging.Logger = field(default_factory=lambda: logging.getLogger("clusterbench.method"))
+
+
 @dataclass
 class NoConfig:
     """Configuration of a method without hyperparameters."""
@@ -113,18 +130,20 @@ class ClusteringMethod(abc.ABC):
     #: whether the method needs torch (methods that do not keep their processes light)
     needs_torch: ClassVar[bool] = False
 
-    def __init__(self, config: Any = None, **overrides: Any) -> None:
+    def __init__(self, config: Any = None, *, context: RunContext | None = None, **overrides: Any) -> None:
         config = config if config is not None else self.Config()
         self.config = dataclasses.replace(config, **overrides) if overrides else config
+        self.context = context if context is not None else RunContext()
         self.labels_: np.ndarray | None = None
 
     @abc.abstractmethod
     def fit_predict(self, data, n_clusters: int, *, seed: int, device: str = "cpu") -> Result:
-        """Cluster ``data`` (a :class:`clusterbench.data.Dataset`) into ``n_clusters`` groups."""
+        """Cluster ``data`` (a :class:`clusterbench.data.DataView`: features, no labels) into ``n_clusters`` groups."""
 
     def fit(self, data, n_clusters: int, *, seed: int = 0, device: str = "cpu") -> "ClusteringMethod":
         """scikit-learn flavour: fit and keep ``labels_``."""
         seed_everything(seed)
-        self.result_ = self.fit_predict(data, n_clusters, seed=seed, device=device)
+        view = data.view() if hasattr(data, "view") else data
+        self.result_ = self.fit_predict(view, n_clusters, seed=seed, device=device)
         self.labels_ = np.asarray(self.result_.labels)
         return self

@@ -8,6 +8,31 @@ import sys
 from pathlib import Path
 
 
+def _data_path(arg: str, option: str, kind: str = "file") -> Path:
+    """``arg`` when it exists; else, for the default ``config/...`` / ``results/reference/...`` paths, the
+    packaged copy (a run outside the checkout); else a ConfigError naming the option and the path."""
+    from .registry import ConfigError
+    from .resources import as_path, config_file, packaged, packaged_file
+
+    path = Path(arg)
+    if path.is_dir() if kind == "folder" else path.is_file():
+        return path
+    parts = path.parts
+    if parts[:1] == ("config",) and len(parts) > 1:
+        node = packaged("config")
+        for part in parts[1:]:
+            node = node / part
+        if kind == "folder" and node.is_dir():
+            return as_path(node)
+        if kind == "file" and node.is_file():
+            return as_path(config_file(*parts[1:]))
+    if kind == "file" and parts[:2] == ("results", "reference") and len(parts) == 3:
+        node = packaged("reference") / parts[2]
+        if node.is_file():
+            return as_path(packaged_file("reference", parts[2]))
+    raise ConfigError(f"{option}: {kind} {arg} does not exist")
+
+
 def _parse_seeds(values: list[str], where: str = "--seed") -> list[int]:
     from .seeds import parse_seeds
 
@@ -141,7 +166,7 @@ def cmd_render(args) -> int:
     from .registry import load_profile
     from .report.tables import load_spec, render, spec_profile
 
-    spec = load_spec(_existing(args.spec, "--spec"))
+    spec = load_spec(_data_path(args.spec, "--spec"))
     args.profile = spec_profile(spec, args.profile, args.table_profile)  # paper tables name their profile
     profile = load_profile(args.profile)
     datasets = args.datasets or profile["datasets"]
@@ -209,7 +234,7 @@ def cmd_check(args) -> int:
     from .atomic import atomic_path, write_text
     from .report.tables import suite_version
 
-    config = load_config(_existing(args.config, "--config"))
+    config = load_config(_data_path(args.config, "--config"))
     profile = args.profile or config.get("profile", "paper")
     if args.write_reference:
         from .aggregate import aggregate
@@ -231,7 +256,7 @@ def cmd_check(args) -> int:
         print(f"{len(frame)} reference rows -> {out}")
         return 0
     if args.reference is not None:
-        path = _existing(args.reference or f"results/reference/{profile}.csv", "--reference")
+        path = _data_path(args.reference or f"results/reference/{profile}.csv", "--reference")
         report = check_reference(config, Path(args.runs_root), profile, pd.read_csv(path), args.methods,
                                  args.datasets, _requested_seeds(args))
     else:
@@ -244,13 +269,29 @@ def cmd_check(args) -> int:
     return 1 if report.failed else 0
 
 
+def cmd_validate(args) -> int:
+    """Check every configuration file (registry, recipes, profiles, table specs, gate files)."""
+    from .validate import validate_configuration
+
+    counts = validate_configuration(args.methods or None)
+    print("configuration valid: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    return 0
+
+
 def cmd_index(args) -> int:
     from .atomic import write_text
     from .registry import load_profile
     from .report.index import render_index
 
     datasets = args.datasets or load_profile(args.profile)["datasets"]
-    tables = _existing(args.tables, "--tables", "folder")
+    if args.tables == "config/tables":   # the packaged specs with the user folder's over them
+        from .resources import as_path, config_files
+
+        found = config_files("tables", "**/*.yaml")
+        tables = sorted(((name, as_path(node)) for name, node in found.items()),
+                        key=lambda item: (item[0].count("/"), item[0]))
+    else:
+        tables = _data_path(args.tables, "--tables", "folder")
     md = render_index(tables, Path(args.runs_root), Path(args.out).parent, args.profile, datasets,
                       _published(), table_profile=args.table_profile, seeds=_requested_seeds(args))
     write_text(args.out, md)
@@ -276,7 +317,10 @@ def cmd_plan(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .. import __version__
+
     parser = argparse.ArgumentParser(prog="clusterbench", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"clusterbench {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("list", help="registered methods and datasets")
@@ -366,6 +410,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--costs", default="results/costs.csv", help="measured costs (benchmarks/costs.py)")
     p.add_argument("--out", help="also write the markdown here")
     p.set_defaults(func=cmd_plan)
+    p = sub.add_parser("validate", help="check every configuration file before running anything")
+    p.add_argument("--methods", nargs="*", help="check only these methods' entries (default: all)")
+    p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("index", help="reports/index.md: every table report with its status")
     p.add_argument("--profile", default="quick", help="profile of specs without their own")
@@ -400,12 +447,22 @@ def main(argv: list[str] | None = None) -> int:
     from ..data import ChecksumError, DatasetUnavailable, ProcessedFileError
     from .records import RecordError
     from .registry import ConfigError
+    from .resources import MissingDataError
 
     args = build_parser().parse_args(argv)
+    import logging
+    import os
+
+    # progress lines of training loops (clusterbench.blocks.progress) and run heartbeats, on stderr
+    # (other libraries' loggers stay at WARNING)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(message)s",
+                        datefmt="%H:%M:%S")
+    logging.getLogger("clusterbench").setLevel(os.environ.get("CLUSTERBENCH_LOG_LEVEL", "INFO").upper())
     _terminate_on_sigterm()
     try:
         return args.func(args)
-    except (ConfigError, DatasetUnavailable, ChecksumError, ProcessedFileError, RecordError, KeyError) as error:
+    except (ConfigError, MissingDataError, DatasetUnavailable, ChecksumError, ProcessedFileError, RecordError,
+            KeyError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"clusterbench: error: {message}", file=sys.stderr)
         return 2

@@ -14,8 +14,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import PROJECT_ROOT
-
 #: Columns of every ``results/published/*.csv`` file, in this order.
 COLUMNS = (
     "paper",
@@ -49,8 +47,10 @@ _SLUG = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 
 
 def default_directory() -> Path:
-    """``<repo root>/results/published``, found relative to this file."""
-    return PROJECT_ROOT / "results" / "published"
+    """The packaged ``results/published`` (importlib.resources; a missing one is an error naming it)."""
+    from .resources import as_path, packaged
+
+    return as_path(packaged("published"))
 
 
 def _read_file(path: Path) -> list[dict[str, str]]:
@@ -92,6 +92,11 @@ def _read_file(path: Path) -> list[dict[str, str]]:
             if row["scale"] not in SCALES:
                 raise ValueError(
                     f"{path}: line {line}: scale {row['scale']!r} not in {sorted(SCALES)}")
+            from .schema import errors, schema
+
+            found = errors(row, schema("published"))
+            if found:
+                raise ValueError(f"{path}: line {line}: {found[0]}")
             row["_file"], row["_line"] = str(path), line
             rows.append(row)
     return rows

@@ -1,6 +1,7 @@
 """Method registry and configuration resolution.
 
-Each ``config/methods/{name}.yaml`` registers one method::
+Each ``config/methods/{name}.yaml`` registers one method (schema:
+``workflow/schemas/method.schema.yaml``)::
 
     display: K-Means                      # row label in reports
     implementation: clusterbench.baselines.kmeans:KMeans
@@ -12,14 +13,18 @@ Each ``config/methods/{name}.yaml`` registers one method::
     only_datasets: [coil20, ...]          # optional: the method runs on these datasets only
     variant_of: pad                       # optional: an ablation / sweep cell of another entry; it
                                           # inherits that entry's params, datasets, profiles, only_datasets
+    diagnostics: [zsim_true_cluster]      # optional: scalar diagnostics it reports (table columns)
 
-Without ``only_datasets`` a method runs on every dataset of a profile; with it,
-the DAG, the aggregate and the reports skip the other datasets and
-:func:`resolve_config` refuses them (a method whose paper covers only some
-datasets, e.g. NMCE, is not run on the rest).
+The registry is the packaged ``config/methods/`` (:mod:`clusterbench.framework.resources`)
+with the user folder's files added over it. Without ``only_datasets`` a method
+runs on every dataset of a profile; with it, the DAG, the aggregate and the
+reports skip the other datasets and :func:`resolve_config` refuses them.
 
-The resolved configuration is ``Config()`` ← params ← datasets[dataset] ←
-profiles[profile]; an unknown key anywhere is an error naming it. Reading the
+One resolver, :func:`resolve_layers`, serves methods and pretraining recipes:
+``Config()`` ← params ← datasets[dataset] ← profiles[profile] ← command line,
+every layer checked against the schema typed from the ``Config`` dataclass
+(:func:`clusterbench.framework.schema.config_schema`): an unknown key, a wrong
+type or an out-of-range value is an error naming the file and key. Reading the
 registry imports nothing heavy: the implementation is imported on demand.
 """
 
@@ -29,28 +34,16 @@ import dataclasses
 import hashlib
 import importlib
 import json
-import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
-from .. import PROJECT_ROOT
+from .schema import ConfigError, check_overrides, load_yaml
 
 PROFILES = ("smoke", "quick", "cpu", "paper")
 
-
-class ConfigError(ValueError):
-    """A configuration names something that does not exist or has a wrong value."""
-
-
-def config_dir() -> Path:
-    """``$CLUSTERBENCH_CONFIG``, else ``./config`` when present, else the checkout's ``config/``."""
-    if os.environ.get("CLUSTERBENCH_CONFIG"):
-        return Path(os.environ["CLUSTERBENCH_CONFIG"])
-    local = Path("config")
-    return local if (local / "methods").is_dir() else PROJECT_ROOT / "config"
+__all__ = ["PROFILES", "ConfigError", "MethodEntry", "methods", "get_method", "resolve_config", "resolve_layers",
+           "applicable", "config_hash", "validate_names", "load_profile", "check_entry"]
 
 
 @dataclass(frozen=True)
@@ -68,6 +61,7 @@ class MethodEntry:
     only_datasets: tuple[str, ...] | None = None  # None: every dataset
     order: int = 100             # row position in reports (then by name)
     variant_of: str | None = None  # an ablation / sweep cell of this entry
+    diagnostics: tuple[str, ...] = ()  # scalar diagnostics the method reports
     path: Path | None = None
 
     def applies_to(self, dataset: str) -> bool:
@@ -91,41 +85,32 @@ class MethodEntry:
         return getattr(module, class_name)
 
 
-_ENTRY_KEYS = {"display", "implementation", "kind", "paper", "params", "datasets", "profiles", "notes", "pretrain", "order",
-               "only_datasets", "variant_of"}
-
-
-def _read_entry(path: Path) -> MethodEntry:
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: invalid YAML ({error})") from None
-    unknown = set(raw) - _ENTRY_KEYS
-    if unknown:
-        raise ConfigError(f"{path}: unknown key(s) {sorted(unknown)}; allowed: {sorted(_ENTRY_KEYS)}")
-    for key in ("display", "implementation", "kind"):
-        if key not in raw:
-            raise ConfigError(f"{path}: missing required key {key!r}")
-    if raw["kind"] not in ("baseline", "method"):
-        raise ConfigError(f"{path}: kind must be 'baseline' or 'method', got {raw['kind']!r}")
-    bad_profiles = set(raw.get("profiles") or {}) - set(PROFILES)
-    if bad_profiles:
-        raise ConfigError(f"{path}: unknown profile(s) {sorted(bad_profiles)}; known: {list(PROFILES)}")
+def _read_entry(path) -> MethodEntry:
+    raw = load_yaml(path, "method")
     only = _only_datasets(path, raw)
+    _known_datasets(path, raw)
     return MethodEntry(
-        name=path.stem, display=raw["display"], implementation=raw["implementation"], kind=raw["kind"],
+        name=Path(str(path)).stem, display=raw["display"], implementation=raw["implementation"], kind=raw["kind"],
         paper=raw.get("paper", ""), params=raw.get("params") or {}, datasets=raw.get("datasets") or {},
         profiles=raw.get("profiles") or {}, notes=raw.get("notes", ""), pretrain=raw.get("pretrain"),
-        order=int(raw.get("order", 100)), only_datasets=only, variant_of=raw.get("variant_of"), path=path)
+        order=int(raw.get("order", 100)), only_datasets=only, diagnostics=tuple(raw.get("diagnostics") or ()),
+        variant_of=raw.get("variant_of"), path=Path(str(path)))
 
 
-def _only_datasets(path: Path, raw: dict) -> tuple[str, ...] | None:
+def _known_datasets(path, raw: dict) -> None:
+    """Every ``datasets:`` key names a dataset of the catalogue."""
+    from ..data import DATASETS
+
+    unknown = [d for d in (raw.get("datasets") or {}) if d not in DATASETS]
+    if unknown:
+        raise ConfigError(f"{path}: datasets: unknown dataset(s) {unknown}; known: {', '.join(sorted(DATASETS))}")
+
+
+def _only_datasets(path, raw: dict) -> tuple[str, ...] | None:
     """``only_datasets`` validated: known dataset names, and every ``datasets:`` key among them."""
     only = raw.get("only_datasets")
     if only is None:
         return None
-    if not (isinstance(only, list) and only and all(isinstance(d, str) for d in only)):
-        raise ConfigError(f"{path}: only_datasets must be a non-empty list of dataset names")
     from ..data import DATASETS
 
     unknown = [d for d in only if d not in DATASETS]
@@ -158,9 +143,10 @@ def _inherit(entry: MethodEntry, parents: dict[str, MethodEntry]) -> MethodEntry
 
 
 @lru_cache(maxsize=8)
-def _methods(directory: str) -> dict[str, MethodEntry]:
-    folder = Path(directory) / "methods"
-    entries = [_read_entry(p) for p in sorted(folder.glob("*.yaml"))]
+def _methods(user: str | None) -> dict[str, MethodEntry]:
+    from .resources import config_files
+
+    entries = [_read_entry(p) for p in config_files("methods").values()]
     mains = {e.name: e for e in entries if e.variant_of is None}
     entries = [e if e.variant_of is None else _inherit(e, mains) for e in entries]
     # baselines first, then the paper methods; within each by `order`, then by name
@@ -169,8 +155,11 @@ def _methods(directory: str) -> dict[str, MethodEntry]:
 
 
 def methods() -> dict[str, MethodEntry]:
-    """Registered methods, baselines first (variants included)."""
-    return _methods(str(config_dir().resolve()))
+    """Registered methods (packaged, then the user folder's), baselines first (variants included)."""
+    from .resources import user_dir
+
+    user = user_dir()
+    return _methods(str(user.resolve()) if user is not None else None)
 
 
 def main_methods() -> dict[str, MethodEntry]:
@@ -185,17 +174,40 @@ def get_method(name: str) -> MethodEntry:
     return registry[name]
 
 
-def _apply(config, overrides: dict, where: str):
-    names = {f.name for f in dataclasses.fields(config)}
-    unknown = set(overrides) - names
-    if unknown:
-        raise ConfigError(f"{where}: unknown parameter(s) {sorted(unknown)}; "
-                          f"{type(config).__name__} has {sorted(names)}")
-    return dataclasses.replace(config, **overrides)
+def resolve_layers(config_cls, entry, dataset: str, profile: str, extra: dict | None = None,
+                   extra_source: str = "command-line overrides"):
+    """The one resolver: ``config_cls()`` ← params ← datasets[dataset] ← profiles[profile] ← extra.
+
+    ``entry`` has ``params``, ``datasets``, ``profiles`` and ``path`` (a method entry or a
+    pretraining recipe). Every layer is validated against the schema typed from ``config_cls``.
+    """
+    if profile not in PROFILES:
+        raise ConfigError(f"unknown profile {profile!r}; known: {list(PROFILES)}")
+    source = str(entry.path)
+    config = config_cls()
+    layers = [(entry.params, "params"), ((entry.datasets or {}).get(dataset), f"datasets.{dataset}"),
+              ((entry.profiles or {}).get(profile), f"profiles.{profile}")]
+    for values, where in layers:
+        values = check_overrides(values, config_cls, source, where)
+        config = dataclasses.replace(config, **values) if values else config
+    if extra:
+        values = check_overrides(extra, config_cls, extra_source, "--set")
+        config = dataclasses.replace(config, **values)
+    return config
+
+
+def check_entry(entry, config_cls) -> None:
+    """Validate every layer of ``entry`` (all datasets and profiles) against ``config_cls``."""
+    source = str(entry.path)
+    check_overrides(entry.params, config_cls, source, "params")
+    for dataset, values in (entry.datasets or {}).items():
+        check_overrides(values, config_cls, source, f"datasets.{dataset}")
+    for profile, values in (entry.profiles or {}).items():
+        check_overrides(values, config_cls, source, f"profiles.{profile}")
 
 
 def resolve_config(name: str, dataset: str, profile: str, extra: dict | None = None):
-    """The fully resolved Config instance of ``name`` for (dataset, profile)."""
+    """The fully resolved Config instance of ``name`` for (dataset, profile): (class, config)."""
     if profile not in PROFILES:
         raise ConfigError(f"unknown profile {profile!r}; known: {list(PROFILES)}")
     entry = get_method(name)
@@ -203,15 +215,7 @@ def resolve_config(name: str, dataset: str, profile: str, extra: dict | None = N
         raise ConfigError(f"method {name!r} does not run on {dataset!r}: {entry.path} limits it to "
                           f"only_datasets {list(entry.only_datasets)}")
     cls = entry.load_class()
-    config = cls.Config()
-    config = _apply(config, entry.params, f"{entry.path} params")
-    for ds, values in entry.datasets.items():
-        if ds == dataset:
-            config = _apply(config, values or {}, f"{entry.path} datasets.{ds}")
-    config = _apply(config, entry.profiles.get(profile) or {}, f"{entry.path} profiles.{profile}")
-    if extra:
-        config = _apply(config, extra, "command-line overrides")
-    return cls, config
+    return cls, resolve_layers(cls.Config, entry, dataset, profile, extra)
 
 
 def applicable(method: str, dataset: str) -> bool:
@@ -238,29 +242,29 @@ def validate_names(methods_: list[str], datasets_: list[str]) -> None:
             raise ConfigError(f"unknown dataset {d!r}; known: {', '.join(sorted(DATASETS))}")
 
 
-_PROFILE_KEYS = {"description", "datasets", "seeds", "methods"}
-
-
 def load_profile(name: str) -> dict:
-    """``config/profiles/{name}.yaml`` validated: known datasets and methods, seeds ≥ 1.
+    """``config/profiles/{name}.yaml`` validated (schema, known datasets and methods).
 
     Returns {"name", "datasets": [...], "methods": [...], "seeds": [0..n-1] or the listed seeds}.
     """
+    from .resources import MissingDataError, config_file
+
     if name not in PROFILES:
         raise ConfigError(f"unknown profile {name!r}; known: {list(PROFILES)}")
-    path = config_dir() / "profiles" / f"{name}.yaml"
-    if not path.exists():
-        raise ConfigError(f"profile file {path} is missing")
-    raw = yaml.safe_load(path.read_text()) or {}
-    unknown = set(raw) - _PROFILE_KEYS
-    if unknown:
-        raise ConfigError(f"{path}: unknown key(s) {sorted(unknown)}; allowed: {sorted(_PROFILE_KEYS)}")
-    datasets_ = raw.get("datasets") or []
+    try:
+        path = config_file("profiles", f"{name}.yaml")
+    except MissingDataError as error:
+        raise ConfigError(str(error)) from None
+    raw = load_yaml(path, "profile")
+    datasets_ = raw["datasets"]
     methods_ = raw.get("methods", "all")
     methods_ = list(main_methods()) if methods_ == "all" else list(methods_)
     from .seeds import check_seed_list
 
     seeds = check_seed_list(raw.get("seeds", 10), str(path))  # a count or a list; bounded
-    validate_names(methods_, datasets_)
+    try:
+        validate_names(methods_, datasets_)
+    except ConfigError as error:
+        raise ConfigError(f"{path}: {error}") from None
     return {"name": name, "datasets": list(datasets_), "methods": methods_, "seeds": seeds,
             "description": raw.get("description", "")}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import io
+import logging
 import os
 import platform
 import re
@@ -26,14 +27,20 @@ from pathlib import Path
 import numpy as np
 
 from .. import PROJECT_ROOT, __version__
-from .base import collapse_reason, numerical_failure, seed_everything
+from ..blocks.progress import run_progress
+from .base import RunContext, collapse_reason, numerical_failure, seed_everything
 from ..data import DatasetUnavailable, load_dataset
+from .atomic import write_text
 from .metrics import evaluate
 from .records import FINISHED, begin, commit, read_record, seed_lock, seed_state, write_file
 from .registry import config_hash, get_method, methods, resolve_config
 
 #: embeddings up to this many floats are stored with the labels (figures need them)
 MAX_EMBEDDING_FLOATS = 5_000_000
+#: seconds between heartbeat lines of a running fit (a long fit logs at least this often)
+HEARTBEAT_S = float(os.environ.get("CLUSTERBENCH_HEARTBEAT_S", "60"))
+#: the method's history rows while it trains (history.csv is written with the record)
+LIVE_HISTORY = "history.live.csv"
 
 
 def seed_dir(out: Path, profile: str, dataset: str, method: str, seed: int) -> Path:
@@ -75,6 +82,8 @@ class PeakMemory:
 def _git_revision() -> str | None:
     try:
         root = PROJECT_ROOT
+        if not (root / "pyproject.toml").is_file():  # an installed wheel: no checkout to describe
+            return None
         out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
                              timeout=5)
         if out.returncode != 0:
@@ -243,6 +252,18 @@ def _save_npz(path: Path, arrays: dict) -> None:
         np.savez_compressed(f, **arrays)
 
 
+def run_context(method: str, profile: str, pretrain: dict | None = None) -> RunContext:
+    """The explicit context of a run: profile, the YAML's (or a sweep's) pretraining, the method's logger."""
+    recipe, overrides = None, None
+    if method in methods() and get_method(method).pretrain:
+        recipe = get_method(method).pretrain
+        if pretrain:
+            recipe = pretrain.get("recipe") or recipe
+            overrides = pretrain.get("overrides")
+    return RunContext(profile=profile, pretrain=recipe, pretrain_overrides=overrides,
+                      logger=logging.getLogger(f"clusterbench.method.{method}"))
+
+
 def run_one(cls, config, data, *, method, profile, seed, device, directory: Path, pretrain: dict | None = None) -> dict:
     """Fit once and write labels, history and record for this seed. Returns the record.
 
@@ -255,15 +276,16 @@ def run_one(cls, config, data, *, method, profile, seed, device, directory: Path
     cpu0, wall0 = time.process_time(), time.perf_counter()
     try:
         with PeakMemory() as memory:
-            instance = cls(config)
-            # context for methods that reuse shared pretraining (clusterbench.blocks.pretrain)
-            instance.profile = profile
-            if method in methods() and get_method(method).pretrain:
-                instance.pretrain = get_method(method).pretrain
-                if pretrain:
-                    instance.pretrain = pretrain.get("recipe") or instance.pretrain
-                    instance.pretrain_overrides = pretrain.get("overrides")
-            result = instance.fit_predict(data, data.n_classes, seed=seed, device=device)
+            instance = cls(config, context=run_context(method, profile, pretrain))
+            # progress lines (clusterbench.blocks.progress) and a heartbeat go to the job log; the
+            # method's history rows go to history.live.csv as they come (the seed's committed
+            # history.csv is written with the record; the live file stays only beside a failed record)
+            with run_progress(f"[{method}/{data.name}] seed {seed}", logger=instance.context.logger,
+                              history_path=directory / LIVE_HISTORY,
+                              write_rows=lambda path, rows: write_text(path, _history_csv(rows)),
+                              heartbeat_s=HEARTBEAT_S):
+                # the method sees the features only: labels stay here, for the metrics after the fit
+                result = instance.fit_predict(data.view(), data.n_classes, seed=seed, device=device)
             if getattr(instance, "run_info", None):
                 record["run_info"] = instance.run_info
         labels = np.asarray(result.labels).astype(np.int64).ravel()
@@ -312,7 +334,10 @@ def run_one(cls, config, data, *, method, profile, seed, device, directory: Path
             files["scored_history.csv"] = write_file(directory, "scored_history.csv", lambda tmp: tmp.write_text(text))
     record["provenance"] = provenance(record["device"])
     record["finished"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-    return commit(directory, record, files)
+    committed = commit(directory, record, files)
+    if status == "ok":
+        (directory / LIVE_HISTORY).unlink(missing_ok=True)
+    return committed
 
 
 def run_seeds(method: str, dataset: str, seeds: list[int], *, profile: str, out: Path,

@@ -6,6 +6,7 @@ from pathlib import Path as _Path
 from clusterbench.framework.gate import load_config as _load_regression
 from clusterbench.framework.registry import ConfigError, load_profile, validate_names
 from clusterbench.framework.registry import get_method as _get_method
+from clusterbench.framework.validate import validate_configuration as _validate_configuration
 from clusterbench.framework.report.tables import load_spec, spec_pairs, spec_profile
 from clusterbench.framework.seeds import check_seed_list, format_seeds
 
@@ -15,6 +16,8 @@ try:
     DATASETS = list(config.get("datasets") or PROFILE["datasets"])
     METHODS = list(config.get("methods") or PROFILE["methods"])
     validate_names(METHODS, DATASETS)
+    # every method entry, recipe, profile, table spec and gate file checked before any job
+    _validate_configuration(METHODS)
     TABLES_PROFILE = config.get("tables_profile") or None  # overrides the paper table specs' own `profile`
     TABLES_PROFILE_DATASETS = load_profile(TABLES_PROFILE)["datasets"] if TABLES_PROFILE else []
     # a count (seeds 0..n-1), at most clusterbench.framework.seeds.MAX_SEEDS

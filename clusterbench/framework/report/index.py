@@ -36,12 +36,13 @@ def spec_status(spec: dict, runs_root: Path, profile: str, profile_datasets: lis
 def render_index(tables_root: Path, runs_root: Path, reports_root: Path, profile: str,
                  profile_datasets: list[str], published, table_profile: str | None = None,
                  seeds: list[int] | None = None) -> str:
-    """Markdown of the index."""
+    """Markdown of the index. ``tables_root``: a folder of specs, or a list of (name, path) pairs."""
     from tabulate import tabulate
 
     body = []
     totals = {"published": 0, "reproduced": 0, "within": 0}
-    for name, path in table_specs(tables_root):
+    specs = tables_root if isinstance(tables_root, list) else table_specs(tables_root)
+    for name, path in specs:
         spec = load_spec(path)
         status = spec_status(spec, runs_root, profile, profile_datasets, published, table_profile, seeds)
         for key in totals:

@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ... import PROJECT_ROOT, __version__
+from ... import __version__
 from ..registry import ConfigError, main_methods, methods
 
 SPEC_KEYS = {"title", "caption", "rows", "datasets", "metrics", "columns", "scale", "digits", "published",
@@ -87,30 +87,72 @@ class Cell:
 
 
 def load_spec(path: Path) -> dict:
-    spec = yaml.safe_load(Path(path).read_text()) or {}
-    unknown = set(spec) - SPEC_KEYS
-    if unknown:
-        raise ConfigError(f"{path}: unknown key(s) {sorted(unknown)}; allowed: {sorted(SPEC_KEYS)}")
-    for key in ("rows",) + (() if "columns" in spec else ("datasets", "metrics")):
+    """A table spec checked against workflow/schemas/table.schema.yaml, then its names (:func:`check_spec_names`)."""
+    from ..schema import load_yaml
+
+    spec = load_yaml(path, "table")
+    for key in () if "columns" in spec else ("datasets", "metrics"):
         if key not in spec:
-            raise ConfigError(f"{path}: missing key {key!r}")
-    if spec.get("scale", "percent") not in ("percent", "fraction"):
-        raise ConfigError(f"{path}: scale must be percent or fraction")
-    if isinstance(spec["rows"], list):
-        for row in spec["rows"]:
-            if isinstance(row, dict) and set(row) - ROW_KEYS:
-                raise ConfigError(f"{path}: row {row}: unknown key(s) {sorted(set(row) - ROW_KEYS)}")
-    for metric in list(spec.get("metrics") or []) + [c.get("metric") for c in spec.get("columns") or []] + [
-            r.get("metric") for r in (spec["rows"] if isinstance(spec["rows"], list) else []) if isinstance(r, dict)]:
-        if isinstance(metric, dict):
-            if set(metric) - METRIC_KEYS:
-                raise ConfigError(f"{path}: metric {metric}: unknown key(s) {sorted(set(metric) - METRIC_KEYS)}")
-            if metric.get("scale", "percent") not in SCALES:
-                raise ConfigError(f"{path}: metric {metric}: scale must be one of {SCALES}")
-    for column in spec.get("columns") or []:
-        if set(column) - COLUMN_KEYS:
-            raise ConfigError(f"{path}: column {column}: unknown key(s) {sorted(set(column) - COLUMN_KEYS)}")
+            raise ConfigError(f"{path}: {key}: missing (a spec without columns needs datasets and metrics)")
+    check_spec_names(spec, path)
     return spec
+
+
+def check_spec_names(spec: dict, path) -> None:
+    """Refuse a row method that is neither registered nor published, an unknown dataset or metric key."""
+    from ...data import DATASETS
+    from ..aggregate import COLUMNS
+    from ..published import load_published
+
+    registered = methods()
+    try:
+        published = load_published()
+        published_methods, published_datasets = set(published.method), set(published.dataset)
+    except ValueError:
+        published_methods, published_datasets = set(), set()
+    diagnostics = {d for entry in registered.values() for d in entry.diagnostics}
+    known_keys = set(COLUMNS) | diagnostics
+
+    def metric_key(m, where):
+        key = m.get("key") if isinstance(m, dict) else m
+        if key is not None and key not in known_keys:
+            raise ConfigError(f"{path}: {where}: unknown metric {key!r}; known: metrics of the suite "
+                              f"({', '.join(sorted(set(COLUMNS) & set(_METRIC_NAMES())))}) and method diagnostics "
+                              f"({', '.join(sorted(diagnostics)) or 'none'})")
+
+    def dataset(name, where):
+        if name not in DATASETS and name not in published_datasets:
+            raise ConfigError(f"{path}: {where}: unknown dataset {name!r}: neither in the catalogue nor in "
+                              f"results/published")
+
+    for i, m in enumerate(spec.get("metrics") or []):
+        metric_key(m, f"metrics.{i}")
+    if isinstance(spec.get("datasets"), list):
+        for i, d in enumerate(spec["datasets"]):
+            dataset(d["dataset"] if isinstance(d, dict) else d, f"datasets.{i}")
+    for i, c in enumerate(spec.get("columns") or []):
+        if "dataset" in c:
+            dataset(c["dataset"], f"columns.{i}.dataset")
+        if "metric" in c:
+            metric_key(c["metric"], f"columns.{i}.metric")
+    if isinstance(spec["rows"], list):
+        for i, r in enumerate(spec["rows"]):
+            r = r if isinstance(r, dict) else {"method": r}
+            method = r.get("method")
+            if method is not None and not r.get("published_only") and method not in registered \
+                    and method not in published_methods:
+                raise ConfigError(f"{path}: rows.{i}.method: unknown method {method!r}: neither registered "
+                                  f"({', '.join(registered)}) nor in results/published")
+            if "dataset" in r:
+                dataset(r["dataset"], f"rows.{i}.dataset")
+            if "metric" in r:
+                metric_key(r["metric"], f"rows.{i}.metric")
+
+
+def _METRIC_NAMES():
+    from ..metrics import METRICS
+
+    return METRICS
 
 
 def _metric(m) -> dict | None:
@@ -381,8 +423,12 @@ def suite_version() -> str:
 @lru_cache(maxsize=1)
 def _bib_titles() -> dict[str, str]:
     titles = {}
-    for path in (PROJECT_ROOT / "references.bib", PROJECT_ROOT / "results" / "published" / "references.bib"):
-        if path.exists():
+    from ..resources import packaged
+
+    # the published sources' bibliography, packaged from results/published/references.bib (its titles
+    # agree with the repository's references.bib, tests/test_published.py)
+    for path in (packaged("published") / "references.bib",):
+        if path.is_file():
             for key, body in re.findall(r"@\w+\{([^,\s]+),(.*?)\n\}", path.read_text(), flags=re.S):
                 title = re.search(r"\btitle\s*=\s*\{(.*)\},?\s*$", body, flags=re.M)
                 if title and key not in titles:
