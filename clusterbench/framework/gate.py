@@ -168,7 +168,7 @@ def check_published(config: dict, runs_root: Path, profile: str, published: pd.D
     if not cells and (methods_ or datasets_):
         raise ConfigError(f"no gated cell for methods {methods_ or 'all'} and datasets {datasets_ or 'all'}")
     runs = _runs(runs_root, profile, [(c["dataset"], c["method"]) for c in cells + report.deviations])
-    from .budget import budget as _budget, caption_line, reproduction
+    from ..budget import budget as _budget, caption_line, reproduction
 
     budgets = {}
 
@@ -285,7 +285,7 @@ def format_report(report: Report, revision: str, source: str = "config/regressio
     """(plain text table for the terminal, markdown for reports/regression.md); ``source``: the gate file."""
     from tabulate import tabulate
 
-    from .budget import RULE_TEXT
+    from ..budget import RULE_TEXT
 
     published_mode = report.mode == "published"
     headers = ["Cell", "Published" if published_mode else "Reference", "Reproduced", "Gap", "Allowed", "Status"] + (

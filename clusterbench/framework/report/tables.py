@@ -60,7 +60,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .. import PROJECT_ROOT, __version__
+from ... import PROJECT_ROOT, __version__
 from ..registry import ConfigError, methods
 
 SPEC_KEYS = {"title", "caption", "rows", "datasets", "metrics", "columns", "scale", "digits", "published",
@@ -238,7 +238,7 @@ def spec_profile(spec: dict, default: str, override: str | None = None) -> str:
 
 def spec_pairs(spec: dict, profile_datasets: list[str]) -> list[tuple[str, str]]:
     """(dataset, method) pairs whose runs the table shows: registered methods, known datasets, computed metrics."""
-    from ..data import DATASETS
+    from ...data import DATASETS
 
     registered = methods()
     pairs = []
@@ -281,7 +281,7 @@ def _reproduced(runs: pd.DataFrame, method, dataset, metric, factor, digits) -> 
 
 def _cell_budget(method: str, dataset: str, profile: str):
     """The Budget of (method, dataset, profile), or None where it cannot be resolved (unknown profile)."""
-    from ..budget import budget
+    from ...budget import budget
     from ..registry import ConfigError as _ConfigError
 
     try:
@@ -328,9 +328,8 @@ def build_cells(spec, runs, published, profile_datasets, profile: str | None = N
 
     ``profile``: the profile the runs come from (default: the runs' ``profile`` column, else ``paper``);
     it sets each reproduced cell's budget and so the reproduction rule's verdict."""
-    from ..budget import reproduction
-
-    from ..data import DATASETS
+    from ...budget import reproduction
+    from ...data import DATASETS
 
     base_scale = spec.get("scale", "percent")
     base_digits = int(spec.get("digits", 2 if base_scale == "percent" else 3))
@@ -493,7 +492,7 @@ def _run_revisions(runs) -> str:
 def budget_lines(grid, rows) -> list[str]:
     """Per method with reproduced cells, its budget against the paper's in words (datasets sharing a
     description grouped): ``AHCL: 10 of 140 epochs, narrower network, ...``."""
-    from ..budget import caption_line
+    from ...budget import caption_line
 
     per_method: dict[str, dict] = {}
     for row, line in zip(rows, grid):
@@ -620,7 +619,7 @@ def render_dataset_table(datasets: list[str], statuses: dict[str, dict], profile
     """
     from tabulate import tabulate
 
-    from ..data import get_spec
+    from ...data import get_spec
 
     headers = ["Dataset", "Description", "Source", "N", "Shape", "Classes", "Status", "Reference"]
     if source:
