@@ -20,6 +20,7 @@ include: "workflow/rules/reports.smk"
 include: "workflow/rules/figures_ahcl.smk"
 include: "workflow/rules/figures_rdc.smk"
 include: "workflow/rules/figures_nmce.smk"
+include: "workflow/rules/figures_budget.smk"
 
 
 rule all:

@@ -101,3 +101,41 @@ def test_caption_line_groups_datasets():
     assert line.startswith("AHCL: 10 of 140 epochs") and line.count("AHCL") == 1
     mixed = caption_line([budget("dec", d, "cpu") for d in ("usps", "palm")])
     assert "(usps)" in mixed and "(palm)" in mixed
+
+
+def test_budget_curve_fractions_scale_the_paper_lengths():
+    """workflow/scripts/budget_curves.py: a fraction f sets every length key to round(f x the paper's) on top of
+    the quick profile, the method's and its pretraining's together."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "workflow" / "scripts"))
+    from budget_curves import overrides_at
+
+    assert overrides_at("dec", "digits", 1 / 16)[:1] == ({"max_iter": 1250},)
+    assert overrides_at("dec", "digits", 1 / 16)[1]["max_steps"] == 100          # 1/16 of 200 epochs x 8 steps
+    assert overrides_at("dynae", "mnist5k", 1 / 64)[1]["iterations"] == 2031     # 1/64 of 130,000 ACAI steps
+    assert overrides_at("ahcl", "digits", 1 / 64)[0] == {"epochs": 2, "iterations": 20}
+    nmce = overrides_at("nmce", "digits", 1 / 4)[0]                               # 800 epochs x 2 batches of 1,024
+    assert (nmce["s1_length"], nmce["s2_length"], nmce["s3_length"], nmce["unit"]) == (300, 50, 50, "steps")
+    assert overrides_at("kmeans", "digits", 1 / 4) == ({}, None, None)
+
+
+def test_budget_curves_figure_renders_from_the_stored_curves(tmp_path):
+    """The stored curves (results/budget_curves/curves.csv) cover every deep method on digits and mnist5k's
+    measured points, and the figure renders from them."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import pandas as pd
+
+    repo = Path(__file__).resolve().parent.parent
+    curves = pd.read_csv(repo / "results" / "budget_curves" / "curves.csv")
+    assert {"ae_kmeans", "dec", "idec", "dynae", "ahcl", "nmce", "rdc"} <= set(curves.method)
+    assert set(curves.dataset) == {"digits", "mnist5k"} and curves.fraction.min() == pytest.approx(1 / 64)
+    out = tmp_path / "budget_curves.png"
+    subprocess.run([sys.executable, str(repo / "workflow" / "scripts" / "budget_curves.py"), "plot", "--curves",
+                    str(repo / "results" / "budget_curves" / "curves.csv"), "--out", str(out), "--reference",
+                    str(repo / "results" / "reference" / "quick.csv")], check=True, capture_output=True, timeout=300)
+    assert out.stat().st_size > 10000
