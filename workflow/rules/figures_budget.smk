@@ -8,12 +8,17 @@ rule budget_curves:
     input:
         "results/budget_curves/curves.csv",
     output:
-        "reports/budget_curves.png",
-    conda:
-        "../../environment.yml"
+        report("reports/budget_curves.png", caption="../report/budget_curves.rst", category="Suite"),
     log:
         "logs/figures/budget_curves.log",
     benchmark:
         "benchmarks/figures/budget_curves.tsv"
+    conda:
+        "../envs/reporting.yaml"
     shell:
         "python workflow/scripts/budget_curves.py plot --curves {input} --out {output} > {log} 2>&1"
+
+
+# aggregation, rendering and drawing run on the submitting host under a cluster executor
+localrules:
+    budget_curves,
