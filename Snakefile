@@ -31,6 +31,8 @@ include: "workflow/rules/figures_ahcl.smk"
 include: "workflow/rules/figures_rdc.smk"
 include: "workflow/rules/figures_nmce.smk"
 include: "workflow/rules/figures_budget.smk"
+include: "workflow/rules/figures_dccm.smk"
+include: "workflow/rules/performance.smk"
 
 
 rule all:

@@ -10,3 +10,5 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 # torch 2.14.1 / torchvision 0.29.1 are pinned; on the project's machines pip takes them from local disk.
 .venv/bin/python -m pip install --quiet -e ".[test]"
+# the bench extra (ClustPy) for reports/performance.md and its CI check; optional: the report says when it is missing
+.venv/bin/python -m pip install --quiet -e ".[bench]" || echo "setup: the bench extra (ClustPy) did not install; reports/performance.md compares with plain PyTorch only"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -22,14 +21,13 @@ GATE_DATASETS = ("umist", "coil20", "palm", "usps")
 def write_records(root: Path, profile: str, dataset: str, method: str, values: dict[str, list[float]],
                   status: str = "ok") -> None:
     """Hand-made run records: one record.json per seed with the given metric values."""
+    from record_fakes import write_fake_record
+
     n = len(next(iter(values.values())))
     for seed in range(n):
-        record = {"method": method, "dataset": dataset, "profile": profile, "seed": seed, "status": status,
-                  "reason": None if status == "ok" else "dataset unavailable: test",
-                  "metrics": {k: v[seed] for k, v in values.items()} if status == "ok" else None}
-        path = root / profile / dataset / method / f"seed{seed}" / "record.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(record))
+        write_fake_record(root, profile, dataset, method, seed,
+                          {k: v[seed] for k, v in values.items()} if status == "ok" else None, status,
+                          None if status == "ok" else "dataset unavailable: test")
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ entry's own ``build`` function and hash algorithm.
 from __future__ import annotations
 
 import hashlib
+import re
 import socket
 from dataclasses import replace
 from pathlib import Path
@@ -118,15 +119,14 @@ def test_wrong_checksum_names_file_and_hashes_and_removes_the_copy(name, algorit
     assert leftovers(cache) == []  # bad copy removed, no .part, nothing in processed/
 
 
-def test_corrupt_cached_copy_is_detected_and_removed(http, monkeypatch, cache):
+def test_corrupt_cached_copy_is_detected_and_replaced(http, monkeypatch, cache, capsys):
     spec, files, _, _ = use_fakes(monkeypatch, http, "umist")
     bad = cache / "raw" / "umist" / "UMIST.mat"
     bad.parent.mkdir(parents=True)
     bad.write_bytes(files["UMIST.mat"][:-10] + b"0123456789")
-    with pytest.raises(ChecksumError, match=r"UMIST\.mat.*sha256 mismatch.*" + spec.files[0].sha256):
-        load_dataset("umist")
-    assert not bad.exists() and not (cache / "processed").exists()
-    assert load_dataset("umist").n_samples == 40  # the next call fetches a good copy
+    assert load_dataset("umist").n_samples == 40  # the bad copy is removed and a good one fetched
+    assert re.search(r"UMIST\.mat.*sha256 mismatch.*" + spec.files[0].sha256, capsys.readouterr().err)
+    assert bad.read_bytes() == files["UMIST.mat"]
 
 
 @pytest.mark.parametrize("mode", ["short", "chunked"])
@@ -223,13 +223,35 @@ def test_mirror_base_url(via, http, monkeypatch, cache):
     assert {p: c for p, c in http.hits.items() if c} == {f"mirror/svhn/{f}": 1 for f in files}
 
 
-def test_mirror_with_a_bad_copy_is_a_checksum_error(http, monkeypatch, tmp_path, cache):
-    _, files, _, _ = use_fakes(monkeypatch, http, "palm")
+def test_mirror_with_a_bad_copy_falls_back_to_the_upstream_url(http, monkeypatch, tmp_path, cache, capsys):
+    """Issue 16.14: a corrupt mirror copy is reported and the next source (the upstream URL) is tried."""
+    _, files, n, _ = use_fakes(monkeypatch, http, "palm")
     mirror = _mirror_folder(tmp_path / "mirror", "palm", {"Palm.mat": b"not the palm file"}, nested=False)
-    with pytest.raises(ChecksumError, match=r"Palm\.mat from .*mirror.*sha256 mismatch"):
-        load_dataset("palm", mirror=str(mirror))
+    assert load_dataset("palm", mirror=str(mirror)).n_samples == n
+    assert re.search(r"Palm\.mat from .*mirror.*sha256 mismatch", capsys.readouterr().err)
+    assert sum(http.hits.values()) == 1
     assert (mirror / "Palm.mat").exists()  # the mirror itself is never touched
+
+
+def test_mirror_with_a_bad_copy_and_no_other_source_is_a_checksum_error(http, monkeypatch, tmp_path, cache):
+    use_fakes(monkeypatch, http, "palm", serve=False)  # upstream 404
+    mirror = _mirror_folder(tmp_path / "mirror", "palm", {"Palm.mat": b"not the palm file"}, nested=False)
+    with pytest.raises(ChecksumError, match=r"Palm\.mat from .*mirror.*sha256 mismatch") as info:
+        load_dataset("palm", mirror=str(mirror))
+    assert isinstance(info.value, DatasetUnavailable)  # without strict: the dataset renders as unavailable
+    assert (mirror / "Palm.mat").exists()
     assert leftovers(cache) == []
+
+
+def test_mirror_with_a_bad_copy_is_unavailable_without_strict(http, monkeypatch, tmp_path, cache):
+    """strict=false: a run gets 'unavailable' records naming the bad copy, not a crash."""
+    from clusterbench.framework.runner import run_seeds
+
+    use_fakes(monkeypatch, http, "palm", serve=False)
+    mirror = _mirror_folder(tmp_path / "mirror", "palm", {"Palm.mat": b"not the palm file"}, nested=False)
+    records = run_seeds("kmeans", "palm", [0], profile="paper", out=tmp_path / "runs", mirror=str(mirror),
+                        log=lambda *a: None)
+    assert records[0]["status"] == "unavailable" and "sha256 mismatch" in records[0]["reason"]
 
 
 # ---------------------------------------------------------------- offline

@@ -15,7 +15,8 @@ def _name(requirement: str) -> str:
 
 def test_environment_matches_pyproject():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    wanted = {_name(r): r.replace(" ", "") for r in project["dependencies"] + project["optional-dependencies"]["test"]}
+    extras = project["optional-dependencies"]
+    wanted = {_name(r): r.replace(" ", "") for r in project["dependencies"] + extras["test"] + extras["bench"]}
     env = yaml.safe_load((REPO / "environment.yml").read_text())
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     listed = {_name(r): r.replace(" ", "") for r in pip if not r.startswith("-e")}

@@ -110,15 +110,11 @@ def test_variant_rows_read_a_methods_alternative_clusterings(published):
 
 
 def test_table_profile_overrides_the_specs_profile(tmp_path):
-    import json
-
     from clusterbench.framework.cli import main
+    from record_fakes import write_fake_record
+
     for seed, acc in enumerate([0.40, 0.42]):
-        d = tmp_path / "runs" / "cpu" / "umist" / "kmeans" / f"seed{seed}"
-        d.mkdir(parents=True)
-        d.joinpath("record.json").write_text(json.dumps({
-            "method": "kmeans", "dataset": "umist", "profile": "cpu", "seed": seed, "status": "ok",
-            "metrics": {"acc": acc, "nmi_max": 0.6}}))
+        write_fake_record(tmp_path / "runs", "cpu", "umist", "kmeans", seed, {"acc": acc, "nmi_max": 0.6})
     out = tmp_path / "t2.md"
     spec = str(_spec_path("ahcl", "2"))
     assert main(["render", "--spec", spec, "--profile", "quick", "--runs-root", str(tmp_path / "runs"),
@@ -226,10 +222,9 @@ def test_registered_rows_keep_the_table2_format(published):
 
 def test_index_lists_every_report(tmp_path, published):
     runs = tmp_path / "runs"
-    record = runs / "paper" / "umist" / "kmeans" / "seed0" / "record.json"
-    record.parent.mkdir(parents=True)
-    record.write_text('{"method": "kmeans", "dataset": "umist", "profile": "paper", "seed": 0, '
-                      '"status": "ok", "metrics": {"acc": 0.43, "nmi_max": 0.65}}')
+    from record_fakes import write_fake_record
+
+    write_fake_record(runs, "paper", "umist", "kmeans", 0, {"acc": 0.43, "nmi_max": 0.65})
     md = render_index(TABLES, runs, tmp_path / "reports", "quick", ["digits"], published)
     names = [name for name, _ in table_specs(TABLES)]
     assert "ahcl/table2" in names and "nmce/tableA1" in names and len(names) >= 24

@@ -195,3 +195,32 @@ def simclr_augment(x: torch.Tensor, policy: str, gen: torch.Generator | None = N
         x = random_perspective(x, 0.3, 0.6, gen)
         return color_jitter(x, 0.8, 0.8, 0.8, 0.2, p=1.0, gen=gen)
     raise ValueError(f"unknown augmentation policy {policy!r}; known: cifar, stl, coil")
+
+
+def random_affine(x: torch.Tensor, degrees: float = 20.0, shift: float = 0.18, zoom=(0.85, 1.15),
+                  hflip: bool = True, channel_shift: float = 0.1, gen: torch.Generator | None = None) -> torch.Tensor:
+    """Keras ImageDataGenerator-style augmentation of x (B, C, H, W), per-sample parameters, one grid_sample.
+
+    Rotation ~ U(±degrees), shift ~ U(±shift) of the width/height, independent zooms
+    z_x, z_y ~ U(zoom), horizontal flip with probability ½ when ``hflip``; the border is
+    filled with the nearest pixel (Keras' default fill_mode). Then one intensity
+    u ~ U(±channel_shift) is added to every channel of an image and the result clipped
+    to that image's [min, max] (Keras ``channel_shift_range``). DCCM's augmentation.
+    """
+    b = x.shape[0]
+    angle = (torch.rand(b, generator=gen) * 2 - 1) * math.radians(degrees)
+    t = (torch.rand(b, 2, generator=gen) * 2 - 1) * 2 * shift
+    z = zoom[0] + (zoom[1] - zoom[0]) * torch.rand(b, 2, generator=gen)
+    flip = torch.where(torch.rand(b, generator=gen) < 0.5, -1.0, 1.0) if hflip else torch.ones(b)
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    # output pixel p samples the input at R(angle) · diag(z) · (flip·p_x, p_y) + t
+    theta = torch.stack([torch.stack([cos * z[:, 0] * flip, -sin * z[:, 1], t[:, 0]], 1),
+                         torch.stack([sin * z[:, 0] * flip, cos * z[:, 1], t[:, 1]], 1)], 1)
+    grid = F.affine_grid(theta.to(x.device, x.dtype), list(x.shape), align_corners=False)
+    y = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+    if channel_shift:
+        lo = x.amin(dim=(1, 2, 3), keepdim=True)
+        hi = x.amax(dim=(1, 2, 3), keepdim=True)
+        u = ((torch.rand(b, generator=gen) * 2 - 1) * channel_shift).to(x.device, x.dtype).view(b, 1, 1, 1)
+        y = torch.minimum(torch.maximum(y + u, lo), hi)
+    return y

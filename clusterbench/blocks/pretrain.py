@@ -68,11 +68,12 @@ from typing import Any
 import numpy as np
 import yaml
 
-from ..framework.base import ClusteringMethod
+from ..framework.base import ClusteringMethod, DivergenceError, numerical_failure
 from ..framework.registry import PROFILES, ConfigError, _apply, config_dir
 
-#: bump when the training code changes what a recipe produces (invalidates stored weights)
-FORMAT_VERSION = 1
+#: bump when the training code changes what a recipe produces (invalidates stored weights);
+#: 2: fused Adam (clusterbench.blocks.training.adam), whose rounding differs from version 1's
+FORMAT_VERSION = 2
 #: counts trainings in this process (tests use it to prove reuse)
 TRAIN_COUNT = 0
 
@@ -211,6 +212,12 @@ def weights_path(profile: str, dataset: str, recipe: str, seed: int, root: Path 
     return Path(root or pretrained_root()) / profile / dataset / recipe / f"seed{seed}.pt"
 
 
+def failure_path(weights: Path) -> Path:
+    """``seed{S}.failed.json`` beside the weights: a pretraining that failed numerically (reason, recipe hash).
+    Methods that need those weights fail with its reason instead of retraining; a changed recipe retrains."""
+    return weights.with_name(f"{weights.stem}.failed.json")
+
+
 def recipe_inputs(data, config) -> np.ndarray:
     """The (N, d) float32 matrix a recipe (and the methods built on it) trains on."""
     X = data.flat().astype(np.float32, copy=False)
@@ -270,9 +277,17 @@ def _load(path: Path, chash: str, input_dim: int, recipe: str, config, device) -
     if payload.get("hash") != chash or payload.get("input_dim") != input_dim:
         return None
     ae, critic = _build(config, input_dim, payload.get("critic") is not None)
-    ae.load_state_dict(payload["ae"])
+    try:
+        ae.load_state_dict(payload["ae"])
+        if critic is not None:
+            critic.load_state_dict(payload["critic"])
+    except (RuntimeError, KeyError, TypeError) as error:
+        from ..framework.records import RecordError
+
+        first = str(error).strip().splitlines()
+        raise RecordError(path, f"its weights do not fit recipe {recipe!r}'s network "
+                                f"({' '.join(line.strip() for line in first[:2])}); remove it to retrain") from None
     if critic is not None:
-        critic.load_state_dict(payload["critic"])
         critic.to(device)
     return Pretrained(ae.to(device), critic, recipe, config, chash, path, False, payload.get("history", []),
                       float(payload.get("wall_s", 0.0)))
@@ -281,12 +296,13 @@ def _load(path: Path, chash: str, input_dim: int, recipe: str, config, device) -
 def _save(bundle: Pretrained, meta: dict) -> None:
     import torch
 
-    from ..framework.atomic import atomic_path, write_json
+    from ..framework.atomic import atomic_path, remove_stale_parts, write_json
 
     payload = dict(meta, hash=bundle.hash, config=dataclasses.asdict(bundle.config), history=bundle.history,
                    ae={k: v.detach().cpu() for k, v in bundle.ae.state_dict().items()},
                    critic=({k: v.detach().cpu() for k, v in bundle.critic.state_dict().items()}
                            if bundle.critic is not None else None))
+    remove_stale_parts(bundle.path.parent)  # left by a killed pretraining
     with atomic_path(bundle.path) as tmp:
         torch.save(payload, tmp)
     sidecar = {k: v for k, v in payload.items() if k not in ("ae", "critic")}
@@ -310,7 +326,27 @@ def pretrained_autoencoder(data, recipe: str, profile: str, seed: int, device: s
     bundle = _load(path, chash, X.shape[1], recipe, config, dev)
     if bundle is not None:
         return bundle
-    bundle = train_recipe(recipe, config, X, data.X.shape[1:] if data.is_image else None, seed, dev)
+    marker = failure_path(path)
+    if marker.exists():
+        try:
+            failure = json.loads(marker.read_text())
+        except ValueError:
+            failure = {}
+        if failure.get("hash") == chash:  # the same recipe failed before: every dependent run fails with it
+            raise DivergenceError(f"shared pretraining {recipe!r} (seed {seed}) failed: {failure.get('reason')} "
+                                  f"[{marker}]")
+    try:
+        bundle = train_recipe(recipe, config, X, data.X.shape[1:] if data.is_image else None, seed, dev)
+    except Exception as error:
+        reason = numerical_failure(error)
+        if reason is None:
+            raise
+        from ..framework.atomic import write_json
+
+        write_json(marker, {"recipe": recipe, "dataset": data.name, "profile": profile, "seed": seed,
+                            "hash": chash, "status": "failed", "reason": reason})
+        raise DivergenceError(f"shared pretraining {recipe!r} (seed {seed}) failed: {reason}") from None
+    marker.unlink(missing_ok=True)
     bundle.hash, bundle.path = chash, path
     _save(bundle, {"recipe": recipe, "kind": get_recipe(recipe).kind, "dataset": data.name, "profile": profile,
                    "seed": seed, "input_dim": X.shape[1], "wall_s": bundle.seconds, "version": FORMAT_VERSION})
@@ -363,7 +399,9 @@ def make_optimizer(params, name: str, lr: float, momentum: float):
     import torch
 
     if name == "adam":
-        return torch.optim.Adam(params, lr=lr)
+        from .training import adam
+
+        return adam(params, lr)
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr, momentum=momentum)
     raise ConfigError(f"unknown optimizer {name!r}; known: adam, sgd")
@@ -467,14 +505,14 @@ def _train_acai(ae, critic, c: ACAIConfig, X, image_shape, seed, device, monitor
     import torch
     import torch.nn.functional as F
 
-    from .training import as_tensor, check_finite, generator
+    from .training import adam, as_tensor, check_finite, generator
 
     if c.eta not in ("folded", "uniform"):
         raise ValueError(f"acai eta must be 'folded' or 'uniform', got {c.eta!r}")
     Xt = as_tensor(X, device)
     gen = generator(seed)
-    opt_ae = torch.optim.Adam(ae.parameters(), lr=c.lr)
-    opt_c = torch.optim.Adam(critic.parameters(), lr=c.lr) if c.critic_trained else None
+    opt_ae = adam(ae.parameters(), lr=c.lr)
+    opt_c = adam(critic.parameters(), lr=c.lr) if c.critic_trained else None
     critic.requires_grad_(c.critic_trained)  # a frozen critic still passes gradients to the autoencoder
     augment = c.augment and image_shape is not None
     batches = _batches_forever(X.shape[0], c.batch_size, gen)
@@ -539,16 +577,21 @@ def pretrain_seeds(recipe: str, dataset: str, profile: str, seeds: list[int], *,
             raise
         log(f"[pretrain {recipe}/{dataset}] dataset unavailable: {error}")
         return dict(summary, status="unavailable", reason=str(error))
-    files, trained = [], []
+    files, trained, failed = [], [], {}
     for seed in seeds:
         t0 = time.perf_counter()
-        bundle = pretrained_autoencoder(data, recipe, profile, seed, device, root=root)
+        try:
+            bundle = pretrained_autoencoder(data, recipe, profile, seed, device, root=root)
+        except DivergenceError as error:  # recorded beside the weights; the dependent runs become failed records
+            failed[str(seed)] = str(error)
+            log(f"[pretrain {recipe}/{dataset}] seed {seed}: failed: {error}")
+            continue
         files.append(str(bundle.path))
         if bundle.trained:
             trained.append(seed)
         log(f"[pretrain {recipe}/{dataset}] seed {seed}: {'trained' if bundle.trained else 'reused'} "
             f"({time.perf_counter() - t0:.1f} s)")
-    return dict(summary, status="ok", files=files, trained=trained)
+    return dict(summary, status="failed" if failed else "ok", files=files, trained=trained, failed=failed)
 
 
 # ----------------------------------------------------------------- methods built on a pretrained network

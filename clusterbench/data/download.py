@@ -14,11 +14,12 @@ import hashlib
 import http.client
 import os
 import shutil
-import tempfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..framework.atomic import publish, remove_stale_parts, temp_path
 
 CHUNK = 1 << 20
 TIMEOUT_S = 60
@@ -28,8 +29,9 @@ class DatasetUnavailable(RuntimeError):
     """A dataset's files cannot be obtained (offline, manual placement missing)."""
 
 
-class ChecksumError(RuntimeError):
-    """A downloaded or mirrored file does not match its published checksum."""
+class ChecksumError(DatasetUnavailable):
+    """A downloaded or mirrored file does not match its published checksum (and no other source had a good
+    copy). A kind of :class:`DatasetUnavailable`: without ``strict`` the dataset renders as unavailable."""
 
 
 @dataclass(frozen=True)
@@ -135,22 +137,30 @@ def fetch(remote: RemoteFile, dataset: str, *, mirror: str | None = None,
           cache: Path | None = None, download: bool = True) -> Path:
     """Return the verified local path of ``remote``, fetching it if needed.
 
-    Raises :class:`ChecksumError` when a copy does not match (the copy is
-    removed), :class:`DatasetUnavailable` when no source could provide it.
+    Sources in order: the cache, the mirror, the upstream URLs. A copy that does
+    not match (checksum or size) is removed and reported, and the next source is
+    tried. Raises :class:`ChecksumError` when bad copies were found and no source
+    had a good one, :class:`DatasetUnavailable` when no source could provide it.
     """
+    import sys
+
     cache = Path(cache) if cache is not None else data_home()
     target = cache / "raw" / dataset / remote.name
+    failures, bad = [], []
     if target.exists():
-        verify(target, remote, shown_as=str(target))
-        return target
+        try:
+            verify(target, remote, shown_as=str(target))
+            return target
+        except ChecksumError as error:  # removed by verify; fetch a good copy
+            print(f"{error}; fetching it again", file=sys.stderr, flush=True)
+            failures.append(f"{target}: {error}")
+            bad.append(str(error))
     mirror = mirror_setting(mirror)
     target.parent.mkdir(parents=True, exist_ok=True)
     # a part file of this process's own: concurrent fetches of one file (two runs starting at once) each
     # verify their copy and rename it onto the target atomically
-    fd, part = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    os.close(fd)
-    part = Path(part)
-    failures = []
+    remove_stale_parts(target.parent)  # left by a killed fetch
+    part = temp_path(target)
     try:
         for source in _sources(remote, dataset, mirror):
             is_remote = _is_url(source)
@@ -166,15 +176,22 @@ def fetch(remote: RemoteFile, dataset: str, *, mirror: str | None = None,
                 else:
                     shutil.copyfile(source, part)
                 verify(part, remote, shown_as=f"{remote.name} from {source}")
-                os.replace(part, target)
+                publish(part, target)  # the umask's mode, then the atomic rename
                 return target
+            except ChecksumError as error:
+                # a corrupt mirror or upstream copy: report it and try the next source
+                print(f"{error}; trying the next source", file=sys.stderr, flush=True)
+                failures.append(f"{source}: {error}")
+                bad.append(str(error))
             except (OSError, urllib.error.URLError, http.client.HTTPException, ValueError) as error:
-                # ChecksumError propagates; a broken transfer (short read, dropped or
-                # garbled connection) moves on to the next source.
+                # a broken transfer (short read, dropped or garbled connection) moves on to the next source
                 failures.append(f"{source}: {error!r}" if not str(error) else f"{source}: {error}")
     finally:
         # Whatever happened (including Ctrl-C or a crash), no partial file stays behind.
         part.unlink(missing_ok=True)
+    if bad:
+        raise ChecksumError(f"{bad[0]}; no source had a good copy of {remote.name} for dataset {dataset!r}. "
+                            "Tried: " + "; ".join(failures))
     where = ", ".join(remote.urls) or "(no public URL)"
     raise DatasetUnavailable(
         f"dataset {dataset!r}: cannot obtain {remote.name} ({remote.describe_hash()}). "

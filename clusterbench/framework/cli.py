@@ -8,16 +8,42 @@ import sys
 from pathlib import Path
 
 
-def _parse_seeds(values: list[str]) -> list[int]:
-    seeds: list[int] = []
-    for value in values:
-        for part in value.split(","):
-            if "-" in part:
-                lo, hi = part.split("-", 1)
-                seeds += list(range(int(lo), int(hi) + 1))
-            elif part:
-                seeds.append(int(part))
-    return seeds
+def _parse_seeds(values: list[str], where: str = "--seed") -> list[int]:
+    from .seeds import parse_seeds
+
+    return parse_seeds(values, where)
+
+
+def _overrides(text: str | None) -> dict | None:
+    """``--set``: a JSON object of config overrides, or a ConfigError saying what is wrong with it."""
+    from .registry import ConfigError
+
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"--set: not valid JSON ({error.msg} at column {error.colno}) in {text!r}; "
+                          """expected an object such as '{"n_init": 20}'""") from None
+    if not isinstance(value, dict):
+        raise ConfigError(f"--set: expected a JSON object such as '{{\"n_init\": 20}}', got {type(value).__name__} "
+                          f"{text!r}")
+    return value
+
+
+def _existing(path: str, option: str, kind: str = "file") -> Path:
+    """``path`` when it exists (a file, or a folder for ``kind="folder"``), else a ConfigError naming it."""
+    from .registry import ConfigError
+
+    found = Path(path)
+    if not (found.is_dir() if kind == "folder" else found.is_file()):
+        raise ConfigError(f"{option}: {kind} {path} does not exist")
+    return found
+
+
+def _requested_seeds(args) -> list[int] | None:
+    """``--seeds`` of the reporting commands (None: the profile's seeds)."""
+    return _parse_seeds(args.seeds, "--seeds") if args.seeds is not None else None
 
 
 def cmd_list(args) -> int:
@@ -67,8 +93,11 @@ def cmd_run(args) -> int:
     from .registry import load_profile
     from .runner import run_seeds
 
-    seeds = _parse_seeds(args.seed) if args.seed else load_profile(args.profile)["seeds"]
-    overrides = json.loads(args.set) if args.set else None
+    from .runner import check_device
+
+    seeds = _parse_seeds(args.seed) if args.seed is not None else load_profile(args.profile)["seeds"]
+    overrides = _overrides(args.set)
+    check_device(args.device)
     pretrain = None
     if args.pretrain:
         from ..blocks.pretrain import get_recipe
@@ -99,7 +128,7 @@ def cmd_aggregate(args) -> int:
     pairs = None
     if args.pairs:
         pairs = [tuple(p.split("/", 1)) for p in args.pairs]
-    frame = aggregate(Path(args.runs), args.profile, pairs)
+    frame = aggregate(Path(args.runs), args.profile, pairs, _requested_seeds(args))
     with atomic_path(args.out) as tmp:
         frame.to_csv(tmp, index=False)
     print(f"{len(frame)} runs -> {args.out}")
@@ -121,17 +150,17 @@ def cmd_render(args) -> int:
     from .registry import load_profile
     from .report.tables import load_spec, render, spec_profile
 
-    spec = load_spec(Path(args.spec))
+    spec = load_spec(_existing(args.spec, "--spec"))
     args.profile = spec_profile(spec, args.profile, args.table_profile)  # paper tables name their profile
     profile = load_profile(args.profile)
     datasets = args.datasets or profile["datasets"]
     if args.runs:
-        runs = pd.read_csv(args.runs)
+        runs = pd.read_csv(_existing(args.runs, "--runs"))
     else:
         from .aggregate import aggregate
         from .report.tables import spec_pairs
 
-        runs = aggregate(Path(args.runs_root), args.profile, spec_pairs(spec, datasets))
+        runs = aggregate(Path(args.runs_root), args.profile, spec_pairs(spec, datasets), _requested_seeds(args))
     md, tex = render(spec, runs, _published(), args.profile, datasets)
     out = Path(args.out)
     write_text(out, md)
@@ -146,7 +175,10 @@ def cmd_pretrain(args) -> int:
     from ..blocks.pretrain import pretrain_seeds
     from .registry import load_profile
 
-    seeds = _parse_seeds(args.seed) if args.seed else load_profile(args.profile)["seeds"]
+    from .runner import check_device
+
+    seeds = _parse_seeds(args.seed) if args.seed is not None else load_profile(args.profile)["seeds"]
+    check_device(args.device)
     out = Path(args.out) if args.out else None
     # weights go beside done.json: {root}/{profile}/{dataset}/{recipe}/done.json
     root = out.parents[3] if out is not None and len(out.parents) > 3 else None
@@ -186,12 +218,12 @@ def cmd_check(args) -> int:
     from .atomic import atomic_path, write_text
     from .report.tables import suite_version
 
-    config = load_config(Path(args.config))
+    config = load_config(_existing(args.config, "--config"))
     profile = args.profile or config.get("profile", "paper")
     if args.write_reference:
         from .aggregate import aggregate
 
-        runs = aggregate(Path(args.runs_root), profile)
+        runs = aggregate(Path(args.runs_root), profile, seeds=_requested_seeds(args))
         if args.methods:
             runs = runs[runs.method.isin(args.methods)]
         if args.datasets:
@@ -208,11 +240,12 @@ def cmd_check(args) -> int:
         print(f"{len(frame)} reference rows -> {out}")
         return 0
     if args.reference is not None:
-        path = Path(args.reference or f"results/reference/{profile}.csv")
+        path = _existing(args.reference or f"results/reference/{profile}.csv", "--reference")
         report = check_reference(config, Path(args.runs_root), profile, pd.read_csv(path), args.methods,
-                                 args.datasets)
+                                 args.datasets, _requested_seeds(args))
     else:
-        report = check_published(config, Path(args.runs_root), profile, _published(), args.methods, args.datasets)
+        report = check_published(config, Path(args.runs_root), profile, _published(), args.methods, args.datasets,
+                                 _requested_seeds(args))
     text, md = format_report(report, suite_version(), str(args.config))
     print(text, end="")
     if args.out:
@@ -226,10 +259,28 @@ def cmd_index(args) -> int:
     from .report.index import render_index
 
     datasets = args.datasets or load_profile(args.profile)["datasets"]
-    md = render_index(Path(args.tables), Path(args.runs_root), Path(args.out).parent, args.profile, datasets,
-                      _published(), table_profile=args.table_profile)
+    tables = _existing(args.tables, "--tables", "folder")
+    md = render_index(tables, Path(args.runs_root), Path(args.out).parent, args.profile, datasets,
+                      _published(), table_profile=args.table_profile, seeds=_requested_seeds(args))
     write_text(args.out, md)
     print(f"wrote {args.out}")
+    return 0
+
+
+def cmd_plan(args) -> int:
+    """Cost preview of a Snakemake target: its jobs with estimated CPU hours (see clusterbench/framework/plan.py)."""
+    from .plan import plan
+
+    try:
+        text = plan(args.target, args.profile, seeds=args.seeds, forceall=args.all, costs_path=Path(args.costs))
+    except RuntimeError as error:
+        print(f"clusterbench: error: {error}", file=sys.stderr)
+        return 2
+    print(text, end="")
+    if args.out:
+        from .atomic import write_text
+
+        write_text(args.out, text)
     return 0
 
 
@@ -268,6 +319,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", required=True)
     p.add_argument("--runs", default="results/runs")
     p.add_argument("--pairs", nargs="*", help="dataset/method pairs to include (default: all)")
+    p.add_argument("--seeds", help="the seeds to report, e.g. 0-9 (default: the profile's); records of other "
+                   "seeds or configurations are left out and listed")
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_aggregate)
 
@@ -278,6 +331,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--datasets", nargs="*", help="the datasets of 'datasets: profile' (default: the profile's)")
     p.add_argument("--profile", required=True)
     p.add_argument("--table-profile", help="show this profile's runs even where the spec names its own")
+    p.add_argument("--seeds", help="the seeds to report, e.g. 0-9 (default: the profile's); records of other "
+                   "seeds or configurations are left out and listed")
     p.add_argument("--out", required=True, help="markdown path; the .tex is written beside it")
     p.set_defaults(func=cmd_render)
 
@@ -309,12 +364,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--write-reference", metavar="CSV", help="store the current runs as the reference and exit")
     p.add_argument("--methods", nargs="*", help="check (or store the reference of) these methods' cells only")
     p.add_argument("--datasets", nargs="*", help="check (or store the reference of) these datasets' cells only")
+    p.add_argument("--seeds", help="the seeds to report, e.g. 0-9 (default: the profile's); records of other "
+                   "seeds or configurations are left out and listed")
     p.add_argument("--out", default="reports/regression.md", help="markdown report ('' to skip)")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("plan", help="cost preview: a target's jobs with estimated CPU hours, before running it")
+    p.add_argument("target", help="a Snakemake target, e.g. reports/ahcl/table2.md")
+    p.add_argument("--profile", default="paper", help="the profile the DAG runs (--config profile=...)")
+    p.add_argument("--seeds", type=int, help="seeds per job (default: the profile's)")
+    p.add_argument("--all", action="store_true", help="price every job from scratch (--forceall), not only missing ones")
+    p.add_argument("--costs", default="results/costs.csv", help="measured costs (benchmarks/costs.py)")
+    p.add_argument("--out", help="also write the markdown here")
+    p.set_defaults(func=cmd_plan)
 
     p = sub.add_parser("index", help="reports/index.md: every table report with its status")
     p.add_argument("--profile", default="quick", help="profile of specs without their own")
     p.add_argument("--table-profile", help="profile of every spec, overriding the specs' own")
+    p.add_argument("--seeds", help="the seeds to report, e.g. 0-9 (default: the profile's); records of other "
+                   "seeds or configurations are left out and listed")
     p.add_argument("--tables", default="config/tables")
     p.add_argument("--runs-root", default="results/runs")
     p.add_argument("--datasets", nargs="*", help="the datasets of 'datasets: profile' (default: the profile's)")
@@ -323,14 +391,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminate_on_sigterm() -> None:
+    """SIGTERM (Snakemake cancelling a job, a scheduler's time limit) raises SystemExit(143) in the main
+    thread, so ``finally`` blocks run: part files are removed, seed locks released. Only SIGKILL leaves
+    part files; the next writer of that folder removes those of dead processes."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def handler(signum, frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def main(argv: list[str] | None = None) -> int:
-    from ..data import ChecksumError, DatasetUnavailable
+    from ..data import ChecksumError, DatasetUnavailable, ProcessedFileError
+    from .records import RecordError
     from .registry import ConfigError
 
     args = build_parser().parse_args(argv)
+    _terminate_on_sigterm()
     try:
         return args.func(args)
-    except (ConfigError, DatasetUnavailable, ChecksumError, KeyError) as error:
+    except (ConfigError, DatasetUnavailable, ChecksumError, ProcessedFileError, RecordError, KeyError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         print(f"clusterbench: error: {message}", file=sys.stderr)
         return 2

@@ -89,12 +89,21 @@ class Report:
 
 
 def load_config(path: Path) -> dict:
-    raw = yaml.safe_load(Path(path).read_text()) or {}
+    try:
+        raw = yaml.safe_load(Path(path).read_text()) or {}
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: invalid YAML ({' '.join(str(error).split())})") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of {sorted(CONFIG_KEYS)}, got {type(raw).__name__}")
     unknown = set(raw) - CONFIG_KEYS
     if unknown:
         raise ConfigError(f"{path}: unknown key(s) {sorted(unknown)}; allowed: {sorted(CONFIG_KEYS)}")
     for where, keys in (("gated", CELL_KEYS), ("deviations", DEVIATION_KEYS)):
+        if not isinstance(raw.get(where) or [], list):
+            raise ConfigError(f"{path}: {where} must be a list of cells, got {type(raw[where]).__name__}")
         for cell in raw.get(where) or []:
+            if not isinstance(cell, dict):
+                raise ConfigError(f"{path}: {where} cell {cell!r} is not a mapping")
             bad = set(cell) - keys
             if bad:
                 raise ConfigError(f"{path}: {where} cell {cell}: unknown key(s) {sorted(bad)}")
@@ -109,10 +118,10 @@ def cell_name(cell: dict) -> str:
     return f"{cell['paper']}/{cell['table']} {cell['method']} {cell['dataset']} {cell['metric']}"
 
 
-def _runs(runs_root: Path, profile: str, pairs) -> pd.DataFrame:
+def _runs(runs_root: Path, profile: str, pairs, seeds: list[int] | None = None) -> pd.DataFrame:
     from .aggregate import aggregate
 
-    return aggregate(Path(runs_root), profile, sorted(set(pairs)))
+    return aggregate(Path(runs_root), profile, sorted(set(pairs)), seeds)
 
 
 def _stats(runs: pd.DataFrame, dataset: str, method: str, metric: str) -> tuple[float, float, int, int] | None:
@@ -160,14 +169,16 @@ def _selected(cells: list[dict], methods_: list[str] | None, datasets_: list[str
 
 
 def check_published(config: dict, runs_root: Path, profile: str, published: pd.DataFrame,
-                    methods_: list[str] | None = None, datasets_: list[str] | None = None) -> Report:
-    """Every gated cell (of ``methods_`` / ``datasets_`` if given) against its published value."""
+                    methods_: list[str] | None = None, datasets_: list[str] | None = None,
+                    seeds: list[int] | None = None) -> Report:
+    """Every gated cell (of ``methods_`` / ``datasets_`` if given) against its published value, over the
+    requested ``seeds`` (default: the profile's)."""
     report = Report("published", profile, deviations=_selected(list(config.get("deviations") or []), methods_,
                                                                datasets_))
     cells = _selected(list(config.get("gated") or []), methods_, datasets_)
     if not cells and (methods_ or datasets_):
         raise ConfigError(f"no gated cell for methods {methods_ or 'all'} and datasets {datasets_ or 'all'}")
-    runs = _runs(runs_root, profile, [(c["dataset"], c["method"]) for c in cells + report.deviations])
+    runs = _runs(runs_root, profile, [(c["dataset"], c["method"]) for c in cells + report.deviations], seeds)
     from ..budget import budget as _budget, caption_line, reproduction
 
     budgets = {}
@@ -252,7 +263,8 @@ def reference_frame(runs: pd.DataFrame, profile: str, metrics: list[str]) -> pd.
 
 
 def check_reference(config: dict, runs_root: Path, profile: str, reference: pd.DataFrame,
-                    methods_: list[str] | None = None, datasets_: list[str] | None = None) -> Report:
+                    methods_: list[str] | None = None, datasets_: list[str] | None = None,
+                    seeds: list[int] | None = None) -> Report:
     """The profile's current runs against the stored reference (fractions, shown in points)."""
     settings = config.get("reference") or {}
     z = float(settings.get("z", 3.0))
@@ -263,7 +275,7 @@ def check_reference(config: dict, runs_root: Path, profile: str, reference: pd.D
         ref = ref[ref.method.isin(methods_)]
     if datasets_:
         ref = ref[ref.dataset.isin(datasets_)]
-    runs = _runs(runs_root, profile, list(zip(ref.dataset, ref.method)))
+    runs = _runs(runs_root, profile, list(zip(ref.dataset, ref.method)), seeds)
     for r in ref.itertuples(index=False):
         name = f"{profile} {r.method} {r.dataset} {r.metric}"
         expected = f"{100 * r.mean:.2f} ± {100 * r.std:.2f} (n={r.n})"

@@ -14,8 +14,21 @@ unmatched count as wrong for every sample in them.
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
-from sklearn import metrics as skm
+
+
+def _skm():
+    """scikit-learn's metrics, imported on first use (about a second of start-up that listing, rendering and
+    planning need not pay)."""
+    from sklearn import metrics
+
+    return metrics
+
+
+def linear_sum_assignment(cost, **kwargs):
+    """scipy's Hungarian solver, imported on first use (scipy.optimize costs about a second to import)."""
+    from scipy.optimize import linear_sum_assignment as solve
+
+    return solve(cost, **kwargs)
 
 #: Metric names computed by :func:`evaluate`, in report order.
 METRICS = (
@@ -77,13 +90,13 @@ def nmi(y_true, y_pred, average: str = "arithmetic") -> float:
     if average not in NMI_AVERAGES:
         raise ValueError(f"unknown NMI average {average!r}; choose one of {NMI_AVERAGES}")
     y_true, y_pred = _check(y_true, y_pred)
-    return float(skm.normalized_mutual_info_score(y_true, y_pred, average_method=average))
+    return float(_skm().normalized_mutual_info_score(y_true, y_pred, average_method=average))
 
 
 def ari(y_true, y_pred) -> float:
     """Adjusted Rand index (Hubert & Arabie 1985)."""
     y_true, y_pred = _check(y_true, y_pred)
-    return float(skm.adjusted_rand_score(y_true, y_pred))
+    return float(_skm().adjusted_rand_score(y_true, y_pred))
 
 
 def _mapped(y_true, y_pred) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -103,7 +116,7 @@ def _mapped(y_true, y_pred) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def f1_macro(y_true, y_pred) -> float:
     """Macro-averaged F1 over the true classes after Hungarian matching."""
     y_true, mapped, classes = _mapped(y_true, y_pred)
-    return float(skm.f1_score(y_true, mapped, labels=classes, average="macro", zero_division=0))
+    return float(_skm().f1_score(y_true, mapped, labels=classes, average="macro", zero_division=0))
 
 
 def f1_micro(y_true, y_pred) -> float:
@@ -114,7 +127,7 @@ def f1_micro(y_true, y_pred) -> float:
     ACC otherwise.
     """
     y_true, mapped, classes = _mapped(y_true, y_pred)
-    return float(skm.f1_score(y_true, mapped, labels=classes, average="micro", zero_division=0))
+    return float(_skm().f1_score(y_true, mapped, labels=classes, average="micro", zero_division=0))
 
 
 def bcubed(y_true, y_pred) -> tuple[float, float]:

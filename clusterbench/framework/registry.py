@@ -72,8 +72,19 @@ class MethodEntry:
         return self.only_datasets is None or dataset in self.only_datasets
 
     def load_class(self):
+        """The method's class, or a ConfigError naming the YAML file when ``implementation`` does not resolve."""
         module_name, _, class_name = self.implementation.partition(":")
-        module = importlib.import_module(module_name)
+        where = f"{self.path}: implementation {self.implementation!r}"
+        if not module_name or not class_name:
+            raise ConfigError(f"{where} is not of the form 'package.module:Class'")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name and module_name.startswith(error.name):  # the module itself, not one it imports
+                raise ConfigError(f"{where}: no module {error.name!r}") from None
+            raise
+        if not hasattr(module, class_name):
+            raise ConfigError(f"{where}: module {module_name!r} has no {class_name!r}")
         return getattr(module, class_name)
 
 
@@ -217,13 +228,9 @@ def load_profile(name: str) -> dict:
     datasets_ = raw.get("datasets") or []
     methods_ = raw.get("methods", "all")
     methods_ = list(methods()) if methods_ == "all" else list(methods_)
-    seeds = raw.get("seeds", 10)
-    if isinstance(seeds, int):
-        if seeds < 1:
-            raise ConfigError(f"{path}: seeds must be at least 1")
-        seeds = list(range(seeds))
-    elif not (isinstance(seeds, list) and all(isinstance(s, int) and s >= 0 for s in seeds)):
-        raise ConfigError(f"{path}: seeds must be a count or a list of non-negative integers")
+    from .seeds import check_seed_list
+
+    seeds = check_seed_list(raw.get("seeds", 10), str(path))  # a count or a list; bounded
     validate_names(methods_, datasets_)
     return {"name": name, "datasets": list(datasets_), "methods": methods_, "seeds": seeds,
             "description": raw.get("description", "")}

@@ -2,8 +2,11 @@
 
 Layout: ``{out}/{profile}/{dataset}/{method}/seed{S}/`` holds ``labels.npz``
 (predicted labels, and the embedding when small), ``history.csv`` and
-``record.json``. The record is written last, atomically: a seed whose
-record exists with the same config hash is finished and is skipped on resume.
+``record.json``. The record is written last, atomically, with the sha256 of the
+other files (:mod:`clusterbench.framework.records`); a seed is rewritten under its lock. A
+seed whose record and files validate, finished, with the same config hash is
+skipped on resume; any other seed (no record, a damaged or missing file, another
+configuration) runs again.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import datetime as _dt
 import io
 import os
 import platform
+import re
 import subprocess
 import sys
 import threading
@@ -22,15 +26,14 @@ from pathlib import Path
 import numpy as np
 
 from .. import PROJECT_ROOT, __version__
-from .base import DivergenceError, seed_everything
+from .base import collapse_reason, numerical_failure, seed_everything
 from ..data import DatasetUnavailable, load_dataset
-from .atomic import atomic_path, read_json, write_json, write_text
 from .metrics import evaluate
+from .records import FINISHED, begin, commit, read_record, seed_lock, seed_state, write_file
 from .registry import config_hash, get_method, methods, resolve_config
 
 #: embeddings up to this many floats are stored with the labels (figures need them)
 MAX_EMBEDDING_FLOATS = 5_000_000
-FINISHED = ("ok", "failed")
 
 
 def seed_dir(out: Path, profile: str, dataset: str, method: str, seed: int) -> Path:
@@ -91,6 +94,44 @@ def _cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+_DEVICE = re.compile(r"cpu|cuda(?::(\d+))?")
+
+
+def check_device(device: str) -> str:
+    """``device`` when this machine has it (cpu, cuda, cuda:N), else a ConfigError saying why.
+
+    Called before any work: ``--device banana``, ``cuda`` without a GPU and ``cuda:99`` on a
+    machine with fewer GPUs end in one line instead of a late traceback or a silent CPU run.
+    """
+    from .registry import ConfigError
+
+    match = _DEVICE.fullmatch(device or "")
+    if not match:
+        raise ConfigError(f"--device: {device!r} is not a device; expected cpu, cuda or cuda:N")
+    if device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ConfigError(f"--device {device}: CUDA is not available on this machine (no GPU or no CUDA "
+                              "build of torch); use --device cpu")
+        index = int(match.group(1) or 0)
+        if index >= torch.cuda.device_count():
+            raise ConfigError(f"--device {device}: this machine has {torch.cuda.device_count()} GPU(s), "
+                              f"cuda:0..cuda:{torch.cuda.device_count() - 1}")
+    return device
+
+
+def used_device(cls, device: str) -> str:
+    """The device a method of class ``cls`` actually computes on for ``--device device``: methods that do
+    not use torch run on the CPU; torch methods on the resolved torch device (``cuda`` → ``cuda:N``)."""
+    if not getattr(cls, "needs_torch", False) or not device.startswith("cuda"):
+        return "cpu"
+    import torch
+
+    resolved = torch.device(device)
+    return f"cuda:{resolved.index if resolved.index is not None else torch.cuda.current_device()}"
 
 
 def provenance(device: str) -> dict:
@@ -181,14 +222,25 @@ def scalar_diagnostics(result) -> dict:
 
 
 def is_finished(directory: Path, chash: str | None) -> bool:
-    record = directory / "record.json"
-    if not record.exists():
-        return False
+    """Whether the seed in ``directory`` is done under ``chash`` (see :func:`clusterbench.framework.records.seed_state`)."""
+    return seed_state(directory, chash)[0]
+
+
+def expected_hash(dataset: str, method: str, profile: str) -> str | None:
+    """The config hash a record of (profile, dataset, method) must carry to be reported: the method's
+    resolved YAML configuration (no command-line overrides); None for an unregistered or inapplicable method."""
+    from .registry import ConfigError
+
     try:
-        data = read_json(record)
-    except ValueError:
-        return False
-    return data.get("status") in FINISHED and data.get("config_hash") == chash
+        _, config = resolve_config(method, dataset, profile)
+    except ConfigError:
+        return None
+    return run_hash(method, dataset, profile, config)
+
+
+def _save_npz(path: Path, arrays: dict) -> None:
+    with open(path, "wb") as f:
+        np.savez_compressed(f, **arrays)
 
 
 def run_one(cls, config, data, *, method, profile, seed, device, directory: Path, pretrain: dict | None = None) -> dict:
@@ -196,8 +248,8 @@ def run_one(cls, config, data, *, method, profile, seed, device, directory: Path
 
     ``pretrain``: {"recipe": name, "overrides": {...}} replacing the YAML's pretraining (see run_seeds).
     """
-    record = _base_record(method, data.name, profile, seed, config, device, pretrain)
-    record.update(n_samples=data.n_samples, n_classes=data.n_classes)
+    record = _base_record(method, data.name, profile, seed, config, used_device(cls, device), pretrain)
+    record.update(n_samples=data.n_samples, n_classes=data.n_classes, device_requested=device)
     seed_everything(seed)
     _reset_gpu_peak(device)
     cpu0, wall0 = time.process_time(), time.perf_counter()
@@ -217,15 +269,22 @@ def run_one(cls, config, data, *, method, profile, seed, device, directory: Path
         labels = np.asarray(result.labels).astype(np.int64).ravel()
         if labels.shape[0] != data.n_samples:
             raise ValueError(f"{method} returned {labels.shape[0]} labels for {data.n_samples} samples")
-        status, reason = "ok", None
-    except DivergenceError as error:
-        result, labels, status, reason = None, None, "failed", f"diverged: {error}"
+        reason = collapse_reason(labels, data.n_classes)  # one rule for every method (clusterbench.framework.base)
+        status = "failed" if reason else "ok"
+    except Exception as error:  # numerical failures become failed records; anything else is a bug and raises
+        reason = numerical_failure(error)
+        if reason is None:
+            raise
+        result, labels, status = None, None, "failed"
     record["wall_s"] = time.perf_counter() - wall0
     record["cpu_s"] = time.process_time() - cpu0
     record["peak_rss_mb"] = memory.peak_mb
     record["peak_gpu_mb"] = _gpu_peak_mb(device)
     record["status"], record["reason"] = status, reason
-    directory.mkdir(parents=True, exist_ok=True)
+    begin(directory)
+    files = {}
+    if labels is not None and status == "failed":  # collapsed: the labels stay for inspection, no metrics
+        files["labels.npz"] = write_file(directory, "labels.npz", lambda tmp: _save_npz(tmp, {"labels": labels}))
     if status == "ok":
         record["metrics"] = evaluate(data.y, labels)
         diagnostics = scalar_diagnostics(result)
@@ -238,17 +297,16 @@ def run_one(cls, config, data, *, method, profile, seed, device, directory: Path
         if result.embedding is not None and np.asarray(result.embedding).size <= MAX_EMBEDDING_FLOATS:
             arrays["embedding"] = np.asarray(result.embedding, dtype=np.float32)
         arrays.update({f"extra_{k}": np.asarray(v) for k, v in result.extras.items()})
-        with atomic_path(directory / "labels.npz") as tmp:
-            with open(tmp, "wb") as f:
-                np.savez_compressed(f, **arrays)
-        write_text(directory / "history.csv", _history_csv(result.history))
+        files["labels.npz"] = write_file(directory, "labels.npz", lambda tmp: _save_npz(tmp, arrays))
+        history = _history_csv(result.history)
+        files["history.csv"] = write_file(directory, "history.csv", lambda tmp: tmp.write_text(history))
         scored = getattr(cls, "scored_history", None)
         if scored is not None:  # per-step scores against the labels, after the fit (figures only)
-            write_text(directory / "scored_history.csv", _history_csv(scored(result, data.y)))
-    record["provenance"] = provenance(device)
+            text = _history_csv(scored(result, data.y))
+            files["scored_history.csv"] = write_file(directory, "scored_history.csv", lambda tmp: tmp.write_text(text))
+    record["provenance"] = provenance(record["device"])
     record["finished"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-    write_json(directory / "record.json", record)
-    return record
+    return commit(directory, record, files)
 
 
 def run_seeds(method: str, dataset: str, seeds: list[int], *, profile: str, out: Path,
@@ -268,6 +326,7 @@ def run_seeds(method: str, dataset: str, seeds: list[int], *, profile: str, out:
     chash = run_hash(method, dataset, profile, config, pretrain)
     todo = [s for s in seeds if force or not is_finished(seed_dir(out, profile, dataset, method, s), chash)]
     records = []
+    unavailable = None
     if todo and data is None:
         try:
             data = load_dataset(dataset, mirror=mirror)
@@ -275,25 +334,33 @@ def run_seeds(method: str, dataset: str, seeds: list[int], *, profile: str, out:
             if strict:
                 raise
             log(f"[{method}/{dataset}] dataset unavailable: {error}")
-            for s in todo:
-                record = _base_record(method, dataset, profile, s, config, device)
-                record.update(status="unavailable", reason=f"dataset unavailable: {error}")
-                write_json(seed_dir(out, profile, dataset, method, s) / "record.json", record)
-            data = None
+            unavailable = error
     for s in seeds:
         directory = seed_dir(out, profile, dataset, method, s)
-        if s in todo and data is not None:
-            log(f"[{method}/{dataset}] seed {s} ...")
-            record = run_one(cls, config, data, method=method, profile=profile, seed=s, device=device,
-                             directory=directory, pretrain=pretrain)
-            summary = (f"ACC {record['metrics']['acc']:.4f} NMI {record['metrics']['nmi']:.4f}"
-                       if record["status"] == "ok" else record["reason"])
-            log(f"[{method}/{dataset}] seed {s}: {record['status']} {summary} ({record['wall_s']:.1f} s)")
-        records.append(read_json(directory / "record.json"))
+        if s in todo:
+            with seed_lock(directory):  # another process running this seed finishes first
+                done, why = seed_state(directory, chash)
+                if force or not done:
+                    if why and (directory / "record.json").exists():
+                        log(f"[{method}/{dataset}] seed {s}: rerun ({why})")
+                    if unavailable is not None:
+                        record = _base_record(method, dataset, profile, s, config, device, pretrain)
+                        record.update(status="unavailable", reason=f"dataset unavailable: {unavailable}")
+                        begin(directory)
+                        commit(directory, record, {})
+                    else:
+                        log(f"[{method}/{dataset}] seed {s} ...")
+                        record = run_one(cls, config, data, method=method, profile=profile, seed=s,
+                                         device=device, directory=directory, pretrain=pretrain)
+                        summary = (f"ACC {record['metrics']['acc']:.4f} NMI {record['metrics']['nmi']:.4f}"
+                                   if record["status"] == "ok" else record["reason"])
+                        log(f"[{method}/{dataset}] seed {s}: {record['status']} {summary} "
+                            f"({record['wall_s']:.1f} s)")
+        records.append(read_record(directory))
     return records
 
 
 def load_records(root: Path) -> list[dict]:
-    """Every record.json under ``root``."""
-    return [read_json(p) for p in sorted(Path(root).rglob("record.json"))]
-
+    """Every record under ``root``, validated (:func:`clusterbench.framework.records.read_record`), whatever its seed
+    or configuration: for inspection; the reports read :func:`clusterbench.framework.aggregate.aggregate`."""
+    return [read_record(p.parent) for p in sorted(Path(root).rglob("record.json"))]

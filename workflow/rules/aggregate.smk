@@ -21,10 +21,11 @@ rule aggregate:
     conda:
         "../envs/reporting.yaml"
     params:
-        pairs=" ".join(f"{d}/{m}" for d, m in PROFILE_PAIRS),
+        pairs=[f"{d}/{m}" for d, m in PROFILE_PAIRS],
+        seeds=SEEDS_ARG,
     shell:
         "python -m clusterbench aggregate --profile {wildcards.profile} --runs results/runs "
-        "--pairs {params.pairs} --out {output} > {log} 2>&1"
+        "--pairs {params.pairs:q} --seeds {params.seeds} --out {output} > {log} 2>&1"
 
 
 # aggregation, rendering and drawing run on the submitting host under a cluster executor

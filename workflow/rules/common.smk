@@ -7,6 +7,7 @@ from clusterbench.framework.gate import load_config as _load_regression
 from clusterbench.framework.registry import ConfigError, load_profile, validate_names
 from clusterbench.framework.registry import get_method as _get_method
 from clusterbench.framework.report.tables import load_spec, spec_pairs, spec_profile
+from clusterbench.framework.seeds import check_seed_list, format_seeds
 
 PROFILE_NAME = config["profile"]
 try:
@@ -21,9 +22,13 @@ try:
             "reports/ahcl/table2.md is always the paper profile's"
         )
     REPORT_PROFILES = ("smoke", "quick", "cpu", "paper")  # reports/{profile}/{table}.md: from that profile's runs
+    # a count (seeds 0..n-1), at most clusterbench.framework.seeds.MAX_SEEDS
+    SEEDS = check_seed_list(config["seeds"], "config seeds") if "seeds" in config else PROFILE["seeds"]
 except ConfigError as error:
     raise WorkflowError(f"configuration error: {error}")
-SEEDS = list(range(config["seeds"])) if config.get("seeds") else PROFILE["seeds"]
+# the seeds every job runs and every report averages, as a short list ("0-9"): a record of another seed
+# or configuration on disk is left out of the reports (clusterbench.framework.records.collect)
+SEEDS_ARG = format_seeds(SEEDS)
 MIRROR = config.get("mirror") or os.environ.get("CLUSTERBENCH_MIRROR", "")
 STRICT = "--strict" if config.get("strict") else ""
 DEVICE = config.get("device", "cpu")

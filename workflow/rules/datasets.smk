@@ -12,5 +12,5 @@ rule prepare_dataset:
         mirror=MIRROR,
         strict=STRICT,
     shell:
-        "python -m clusterbench prepare --dataset {wildcards.dataset} --mirror '{params.mirror}' "
+        "python -m clusterbench prepare --dataset {wildcards.dataset} --mirror={params.mirror:q} "
         "{params.strict} --out {output} > {log} 2>&1"

@@ -25,7 +25,7 @@ rule ahcl_figure2_3:
         mirror=MIRROR,
     shell:
         "OMP_NUM_THREADS={threads} python workflow/scripts/ahcl_figures.py snapshots --run {params.run} "
-        "--mirror '{params.mirror}' --figure2 {output.fig2} --figure3 {output.fig3} > {log} 2>&1"
+        "--mirror={params.mirror:q} --figure2 {output.fig2} --figure3 {output.fig3} > {log} 2>&1"
 
 
 rule ahcl_figure4:
@@ -65,9 +65,9 @@ rule ahcl_table1:
     conda:
         "../envs/reporting.yaml"
     params:
-        datasets=" ".join(AHCL_FIGURE_DATASETS),
+        datasets=AHCL_FIGURE_DATASETS,
     shell:
-        "python -m clusterbench datasets-table --profile cpu --datasets {params.datasets} --published ahcl:1 "
+        "python -m clusterbench datasets-table --profile cpu --datasets {params.datasets:q} --published ahcl:1 "
         "--out {output.md} > {log} 2>&1"
 
 

@@ -36,7 +36,7 @@ rule nmce_figure1_record:
     shell:
         "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} CLUSTERBENCH_PRETRAINED=resources/pretrained "
         "python -m clusterbench run --method {wildcards.method} --dataset {wildcards.dataset} --profile paper --seed 0 "
-        "--out results/figures/nmce --device {params.device} > {log} 2>&1"
+        "--out results/figures/nmce --device {params.device:q} > {log} 2>&1"
 
 
 rule nmce_figure1:

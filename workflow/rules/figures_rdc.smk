@@ -66,8 +66,8 @@ rule rdc_dynamics_record:
         mirror=MIRROR,
         device=DEVICE,
     shell:
-        "CLUSTERBENCH_MIRROR='{params.mirror}' python workflow/scripts/rdc_figures.py dynamics "
-        "--dataset {wildcards.dataset} --budget {params.budget} --device {params.device} "
+        "CLUSTERBENCH_MIRROR={params.mirror:q} python workflow/scripts/rdc_figures.py dynamics "
+        "--dataset {wildcards.dataset} --budget {params.budget:q} --device {params.device:q} "
         "--out {output.npz} > {log} 2>&1"
 
 
@@ -148,9 +148,9 @@ rule rdc_sweep_pretrain:
         device=DEVICE,
         root=lambda wc, output: _Path(output[0]).parents[1],  # RDC_FIG_DIR
     shell:
-        "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} CLUSTERBENCH_MIRROR='{params.mirror}' "
+        "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} CLUSTERBENCH_MIRROR={params.mirror:q} "
         "python workflow/scripts/rdc_figures.py pretrain --dataset {wildcards.dataset} --seeds 0 1 2 "
-        "--budget {params.budget} --device {params.device} --root {params.root} --out {output} > {log} 2>&1"
+        "--budget {params.budget:q} --device {params.device:q} --root {params.root:q} --out {output} > {log} 2>&1"
 
 
 rule rdc_sweep_cell:
@@ -182,9 +182,9 @@ rule rdc_sweep_cell:
         args=lambda wc: RDC_SWEEP_CELLS[wc.sweep][wc.cell],
         root=lambda wc, output: _Path(output[0]).parents[2],  # RDC_FIG_DIR
     shell:
-        "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} CLUSTERBENCH_MIRROR='{params.mirror}' "
-        "python workflow/scripts/rdc_figures.py {wildcards.sweep} {params.args} --budget {params.budget} "
-        "--device {params.device} --root {params.root} --out {output} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} CLUSTERBENCH_MIRROR={params.mirror:q} "
+        "python workflow/scripts/rdc_figures.py {wildcards.sweep} {params.args} --budget {params.budget:q} "
+        "--device {params.device:q} --root {params.root:q} --out {output} > {log} 2>&1"
 
 
 rule rdc_sweep:
@@ -277,7 +277,7 @@ rule rdc_runtime:
         budget=RDC_FIG_BUDGET,
         device=DEVICE,
     shell:
-        "python workflow/scripts/rdc_figures.py runtime --budget {params.budget} --device {params.device} "
+        "python workflow/scripts/rdc_figures.py runtime --budget {params.budget:q} --device {params.device:q} "
         "--out {output} > {log} 2>&1"
 
 

@@ -22,12 +22,12 @@ rule pretrain:
         runtime=job_runtime,
         gpu=job_gpus,  # 1 only for torch training with device=cuda
     params:
-        seeds=",".join(map(str, SEEDS)),
+        seeds=SEEDS_ARG,
         mirror=MIRROR,
         strict=STRICT,
         device=DEVICE,
     shell:
         "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} "
         "python -m clusterbench pretrain --recipe {wildcards.recipe} --dataset {wildcards.dataset} "
-        "--profile {wildcards.profile} --seed {params.seeds} --mirror '{params.mirror}' "
-        "--device {params.device} {params.strict} --out {output} > {log} 2>&1"
+        "--profile {wildcards.profile} --seed {params.seeds} --mirror={params.mirror:q} "
+        "--device {params.device:q} {params.strict} --out {output} > {log} 2>&1"

@@ -13,9 +13,9 @@ rule table1:
         "../envs/reporting.yaml"
     params:
         profile=PROFILE_NAME,
-        datasets=" ".join(DATASETS),
+        datasets=DATASETS,
     shell:
-        "python -m clusterbench datasets-table --profile {params.profile} --datasets {params.datasets} "
+        "python -m clusterbench datasets-table --profile {params.profile:q} --datasets {params.datasets:q} "
         "--out {output.md} > {log} 2>&1"
 
 
@@ -40,11 +40,12 @@ rule render_table:
         "../envs/reporting.yaml"
     params:
         profile=PROFILE_NAME,
-        datasets=" ".join(DATASETS),
+        datasets=DATASETS,
+        seeds=SEEDS_ARG,
     shell:
-        "python -m clusterbench render --spec {input.spec} --profile {params.profile} "
-        "--datasets {params.datasets} "
-        "--runs-root results/runs "
+        "python -m clusterbench render --spec {input.spec} --profile {params.profile:q} "
+        "--datasets {params.datasets:q} "
+        "--runs-root results/runs --seeds {params.seeds} "
         "--out {output.md} > {log} 2>&1"
 
 
@@ -95,8 +96,11 @@ rule regression:
         gate="regression(_[a-z0-9]+)?",
     conda:
         "../envs/reporting.yaml"
+    params:
+        seeds=SEEDS_ARG,
     shell:
-        "python -m clusterbench check --config {input.config} --runs-root results/runs --out {output} > {log} 2>&1"
+        "python -m clusterbench check --config {input.config} --runs-root results/runs --seeds {params.seeds} "
+        "--out {output} > {log} 2>&1"
 
 
 rule index:
@@ -115,11 +119,12 @@ rule index:
         "../envs/reporting.yaml"
     params:
         profile=PROFILE_NAME,
-        datasets=" ".join(DATASETS),
+        datasets=DATASETS,
+        seeds=SEEDS_ARG,
     shell:
-        "python -m clusterbench index --profile {params.profile} --datasets {params.datasets} "
+        "python -m clusterbench index --profile {params.profile:q} --datasets {params.datasets:q} "
         "--tables config/tables "
-        "--runs-root results/runs --out {output} > {log} 2>&1"
+        "--runs-root results/runs --seeds {params.seeds} --out {output} > {log} 2>&1"
 
 
 # aggregation, rendering and drawing run on the submitting host under a cluster executor

@@ -18,7 +18,7 @@ rule run_method:
         runtime=job_runtime,
         gpu=job_gpus,  # 1 only for torch training with device=cuda
     params:
-        seeds=",".join(map(str, SEEDS)),
+        seeds=SEEDS_ARG,
         mirror=MIRROR,
         strict=STRICT,
         device=DEVICE,
@@ -26,5 +26,5 @@ rule run_method:
         "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} CLUSTERBENCH_PRETRAINED=resources/pretrained "
         "python -m clusterbench run --method {wildcards.method} --dataset {wildcards.dataset} "
         "--profile {wildcards.profile} --seed {params.seeds} --out results/runs "
-        "--mirror '{params.mirror}' --device {params.device} {params.strict} "
+        "--mirror={params.mirror:q} --device {params.device:q} {params.strict} "
         "--summary {output} > {log} 2>&1"

@@ -27,12 +27,13 @@ def table_specs(root: Path) -> list[tuple[str, Path]]:
 
 
 def spec_status(spec: dict, runs_root: Path, profile: str, profile_datasets: list[str], published,
-                table_profile: str | None = None) -> dict:
-    """The table's status counts for the runs under ``runs_root``."""
+                table_profile: str | None = None, seeds: list[int] | None = None) -> dict:
+    """The table's status counts for the runs under ``runs_root`` (the requested ``seeds``; default: the
+    profile's)."""
     from ..aggregate import aggregate
 
     name = spec_profile(spec, profile, table_profile)
-    runs = aggregate(Path(runs_root), name, spec_pairs(spec, profile_datasets))
+    runs = aggregate(Path(runs_root), name, spec_pairs(spec, profile_datasets), seeds)
     _, _, grid = build_cells(spec, runs, published, profile_datasets, name)
     return {**table_status(grid), "profile": name}
 
@@ -45,7 +46,8 @@ def report_path(name: str, spec: dict, profile: str, home_profile: str) -> str:
 
 
 def render_index(tables_root: Path, runs_root: Path, reports_root: Path, profile: str,
-                 profile_datasets: list[str], published, table_profile: str | None = None) -> str:
+                 profile_datasets: list[str], published, table_profile: str | None = None,
+                 seeds: list[int] | None = None) -> str:
     """Markdown of the index: every spec at its home profile, and every other profile's rendering present."""
     from tabulate import tabulate
 
@@ -60,7 +62,7 @@ def render_index(tables_root: Path, runs_root: Path, reports_root: Path, profile
         home = spec_profile(spec, profile, table_profile)
         others = [p for p in PROFILES if p != home and (reports_root / report_path(name, spec, p, profile)).exists()]
         for which in [home] + others:
-            status = spec_status(spec, runs_root, profile, profile_datasets, published, which)
+            status = spec_status(spec, runs_root, profile, profile_datasets, published, which, seeds)
             for key in keys:
                 totals[key] += status[key]
             rel = report_path(name, spec, which, profile)

@@ -1,0 +1,147 @@
+"""Measure per-step and fixed costs of methods for ``clusterbench plan`` -> results/costs.csv.
+
+For each (method, dataset, profile) the resolved configuration is shortened to two budgets (s1 < s2 training
+steps, e.g. 1 and 2 epochs of AHCL) and fitted once at each, single-threaded; the process CPU time of the fit
+gives a straight line  t(steps) = fixed + per_step x steps,  whose ``fixed`` holds what does not grow with
+the budget (the final clustering, graph, embedding of all samples). Rows are upserted into the CSV with the
+machine, threads and commit.
+
+    python benchmarks/costs.py --method ahcl --dataset usps --profile cpu paper --steps 20 40
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as _dt
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} CPUs"
+
+
+def commit() -> str:
+    out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return out.stdout.strip() or "unknown"
+
+
+def fit_seconds(method: str, dataset: str, profile: str, overrides: dict, seed: int, data) -> float:
+    """Process CPU seconds of one fit of ``method`` with ``overrides`` (single thread)."""
+    from clusterbench.framework.registry import resolve_config
+
+    from clusterbench.framework.registry import get_method
+
+    cls, config = resolve_config(method, dataset, profile, overrides)
+    model = cls(config)
+    model.profile = profile                     # as the runner sets them: the shared pretraining of this
+    if get_method(method).pretrain:             # profile (its cost is the DAG's separate pretrain job)
+        model.pretrain = get_method(method).pretrain
+    start = time.process_time()
+    model.fit_predict(data, data.n_classes, seed=seed)
+    return time.process_time() - start
+
+
+def measure(method: str, dataset: str, profile: str, steps: tuple[int, int], seed: int = 1, mirror=None,
+            log=print) -> dict:
+    """A costs.csv row for (method, dataset, profile): per-step and fixed CPU seconds of a fit."""
+    import torch
+
+    from clusterbench.data import load_dataset
+    from clusterbench.framework.plan import shortened, training_steps
+    from clusterbench.framework.registry import resolve_config
+
+    torch.set_num_threads(1)
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)])  # torch's lazy optimiser imports, outside the timing
+    data = load_dataset(dataset, mirror=mirror)
+    _, config = resolve_config(method, dataset, profile)
+    from clusterbench.framework.registry import get_method
+
+    points = []
+    if get_method(method).pretrain:
+        # the pretraining is its own DAG job: make it once, untimed, in a scratch folder; both timed fits load it
+        import tempfile
+
+        os.environ["CLUSTERBENCH_PRETRAINED"] = tempfile.mkdtemp(prefix="clusterbench-costs-")
+        fit_seconds(method, dataset, profile, shortened(config, steps[0], data.n_samples), seed, data)
+    if training_steps(config, data.n_samples) is None:  # no training steps (k-means, SC): the fit is all fixed
+        seconds = fit_seconds(method, dataset, profile, {}, seed, data)
+        log(f"{method}/{dataset}/{profile}: {seconds:.2f} CPU s (no training steps)")
+        points = [(0, seconds), (1, seconds)]
+        steps = (0, 1)
+    for s in steps if not points else ():
+        overrides = shortened(config, s, data.n_samples)
+        if not overrides:
+            raise SystemExit(f"{method}: no length key to shorten; cannot measure per-step cost")
+        _, short = resolve_config(method, dataset, profile, overrides)
+        n_steps = training_steps(short, data.n_samples)
+        seconds = fit_seconds(method, dataset, profile, overrides, seed, data)
+        log(f"{method}/{dataset}/{profile}: {n_steps} steps in {seconds:.2f} CPU s")
+        points.append((n_steps, seconds))
+    (s1, t1), (s2, t2) = points
+    per_step = (t2 - t1) / (s2 - s1)
+    if per_step <= 0 and steps != (0, 1):
+        # the part that does not grow with the budget (e.g. AHCL's graph on the final Z) changed more between
+        # the two fits than the extra steps cost: no usable line; budgets further apart are needed
+        raise SystemExit(f"{method}/{dataset}/{profile}: {s2} steps took {t2:.2f} s, {s1} steps {t1:.2f} s; "
+                         "use budgets further apart (--steps)")
+    fixed = max(t1 - per_step * s1, 0.0)
+    return {"kind": "method", "name": method, "dataset": dataset, "profile": profile, "per_step_s": f"{per_step:.5f}",
+            "fixed_s": f"{fixed:.2f}", "steps_measured": "none" if steps == (0, 1) else f"{s1}+{s2}", "device": "cpu", "threads": 1,
+            "machine": machine(), "commit": commit(),
+            "measured_at": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%MZ")}
+
+
+def upsert(path: Path, rows: list[dict]) -> None:
+    from clusterbench.framework.atomic import atomic_path
+    from clusterbench.framework.plan import COST_COLUMNS
+
+    old = []
+    if path.exists():
+        with open(path, newline="") as f:
+            old = list(csv.DictReader(f))
+    keys = {(r["name"], r["dataset"], r["profile"]) for r in rows}
+    merged = [r for r in old if (r["name"], r["dataset"], r["profile"]) not in keys] + rows
+    merged.sort(key=lambda r: (r["name"], r["dataset"], r["profile"]))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=COST_COLUMNS)
+        writer.writeheader()
+        writer.writerows(merged)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--method", nargs="+", required=True)
+    p.add_argument("--dataset", nargs="+", required=True)
+    p.add_argument("--profile", nargs="+", default=["cpu"])
+    p.add_argument("--steps", nargs=2, type=int, default=[20, 40], help="the two shortened budgets (training steps)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--mirror", default=os.environ.get("CLUSTERBENCH_MIRROR") or None)
+    p.add_argument("--out", default=str(ROOT / "results" / "costs.csv"))
+    args = p.parse_args(argv)
+    rows = [measure(m, d, pr, tuple(args.steps), args.seed, args.mirror, log=lambda s: print(s, flush=True))
+            for m in args.method for d in args.dataset for pr in args.profile]
+    upsert(Path(args.out), rows)
+    print(f"{len(rows)} cost rows -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    sys.exit(main())

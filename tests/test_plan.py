@@ -1,0 +1,105 @@
+"""`clusterbench plan`: jobs from Snakemake's dry run, steps from the registry, hours from measured costs."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from clusterbench.framework.plan import (COST_COLUMNS, Job, format_plan, parse_dry_run, price, shortened,
+                                         training_steps)
+from clusterbench.framework.registry import resolve_config
+
+REPO = Path(__file__).resolve().parent.parent
+
+DRY_RUN = """Building DAG of jobs...
+[Tue Dec  1 16:06:56 2026]
+rule run_method:
+    input: resources/datasets/usps.json, config/methods/ahcl.yaml
+    output: results/runs/paper/usps/ahcl/summary.json
+    jobid: 3
+    wildcards: profile=paper, dataset=usps, method=ahcl
+    resources: tmpdir=/tmp
+
+[Tue Dec  1 16:06:56 2026]
+rule pretrain:
+    output: resources/pretrained/paper/usps/ae_mse/done.json
+    wildcards: profile=paper, dataset=usps, recipe=ae_mse
+
+localrule render_table:
+    output: reports/ahcl/table2.md
+    wildcards: table=ahcl/table2
+"""
+
+
+def test_parse_dry_run_reads_rules_and_wildcards():
+    jobs = parse_dry_run(DRY_RUN)
+    assert [j.rule for j in jobs] == ["run_method", "pretrain", "render_table"]
+    assert jobs[0].wildcards == {"profile": "paper", "dataset": "usps", "method": "ahcl"}
+    assert jobs[1].name == "pretrain:ae_mse"
+
+
+def test_training_steps_follow_the_registry():
+    _, cpu = resolve_config("ahcl", "usps", "cpu")
+    _, paper = resolve_config("ahcl", "usps", "paper")
+    assert training_steps(cpu) == 10 * 20 and training_steps(paper) == 140 * 20
+    _, dec = resolve_config("dec", "usps", "cpu")
+    assert training_steps(dec) == dec.max_iter
+    _, km = resolve_config("kmeans", "usps", "cpu")
+    assert training_steps(km) is None
+    short = shortened(paper, 4)
+    _, cfg = resolve_config("ahcl", "usps", "paper", short)
+    assert training_steps(cfg) == 4
+
+
+def test_price_uses_measured_rows_and_says_not_measured_otherwise():
+    jobs = parse_dry_run(DRY_RUN)
+    costs = {("ahcl", "usps", "paper"): {"per_step_s": "2.0", "fixed_s": "10", "device": "cpu", "threads": "1",
+                                         "machine": "test"}}
+    priced = price(jobs, 10, costs)
+    assert [j.rule for j in priced] == ["run_method", "pretrain"]
+    ahcl = priced[0]
+    assert ahcl.seconds == pytest.approx(10 * (10 + 2.0 * 2800))
+    assert priced[1].seconds is None and "not measured" in priced[1].note
+    text = format_plan("reports/ahcl/table2.md", "paper", priced, {"render_table": 1})
+    assert f"{10 * (10 + 2.0 * 2800) / 3600:.2f}" in text
+    assert "not measured: pretrain:ae_mse/usps" in text and "render_table x1" in text
+
+
+def test_price_puts_rdc_table6_t4_time_beside():
+    jobs = [Job("run_method", {"profile": "paper", "dataset": "fmnist", "method": "dec"})]
+    (job,) = price(jobs, 10, {})
+    assert job.t4_s_per_1000 == 107  # R-DC Table 6, DEC on FMNIST
+    assert job.t4_seconds == pytest.approx(10 * 107 * training_steps(resolve_config("dec", "fmnist", "paper")[1]) / 1000)
+
+
+@pytest.mark.slow
+def test_plan_command_end_to_end(tmp_path):
+    """The CLI runs Snakemake's dry run of a target in a copy of the workflow and prices its run_method job."""
+    work = tmp_path / "wf"
+    work.mkdir()
+    for name in ("Snakefile", "config", "workflow"):
+        src = REPO / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, work / name)
+    costs = tmp_path / "costs.csv"
+    with open(costs, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=COST_COLUMNS)
+        w.writeheader()
+        w.writerow({"kind": "method", "name": "ahcl", "dataset": "digits", "profile": "smoke", "per_step_s": "0.5",
+                    "fixed_s": "3", "steps_measured": "2+4", "device": "cpu", "threads": 1, "machine": "test",
+                    "commit": "x", "measured_at": "now"})
+    out = subprocess.run([sys.executable, "-m", "clusterbench", "plan", "results/runs/smoke/digits/ahcl/summary.json",
+                          "--profile", "smoke", "--seeds", "2", "--costs", str(costs)], cwd=work,
+                         capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
+    assert out.returncode == 0, out.stderr[-2000:]
+    _, smoke = resolve_config("ahcl", "digits", "smoke")
+    hours = 2 * (3 + 0.5 * training_steps(smoke)) / 3600
+    assert "| run_method | ahcl | digits | 2 |" in out.stdout and f"{hours:.2f}" in out.stdout
+    bad = subprocess.run([sys.executable, "-m", "clusterbench", "plan", "no/such/target.md", "--profile", "smoke"],
+                         cwd=work, capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "dry run" in bad.stderr
