@@ -87,7 +87,7 @@ class DynAE(PretrainedAEMethod):
 
     def fit_predict(self, data, n_clusters, *, seed, device="cpu"):
         bundle = self.pretrained(data, seed, device)
-        image_shape = data.X.shape[1:] if data.X.ndim == 4 else None  # (C, H, W) images only
+        image_shape = data.X.shape[1:] if data.is_image else None  # (C, H, W) images, (C, D, H, W) volumes
         return self.cluster(bundle.ae, bundle.input_tensor(data), n_clusters, seed=seed, image_shape=image_shape)
 
     def cluster(self, ae, X, n_clusters: int, *, seed: int, image_shape=None) -> Result:

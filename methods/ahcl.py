@@ -395,8 +395,12 @@ class SiameseAE(nn.Module):
 
 
 def _inputs(X: np.ndarray) -> np.ndarray:
-    """Images as (N, C, H, W) in [0, 1]; vectors min-max scaled per feature to [0, 1]."""
+    """Images as (N, C, H, W) in [0, 1]; vectors min-max scaled per feature to [0, 1]; volumes (N, C, D, H, W),
+    outside AHCL's paper (VesselMNIST3D), flattened to (N, C·D·H·W) in [0, 1] for the MLP variant (the
+    residual encoder is 2-D)."""
     X = np.asarray(X, dtype=np.float32)
+    if X.ndim > 4:
+        return X.reshape(X.shape[0], -1)
     if X.ndim == 2:
         lo, hi = X.min(axis=0), X.max(axis=0)
         X = (X - lo) / np.maximum(hi - lo, 1e-12)

@@ -2,9 +2,12 @@
 
 Phase 1, instance-level self-supervision (Sec. 3.1, Eq. 1-2): the
 d-500-500-2000-10 autoencoder is pretrained with adversarially constrained
-interpolation (ACAI) and shift/rotate augmentation. This is the suite's shared
-``acai`` pretraining recipe (:mod:`clusterbench.blocks.pretrain`), the same weights
-DynAE starts from ("identical ... pretraining phases", Sec. 3.5).
+interpolation (ACAI) and shift/rotate augmentation, with the paper's schedule
+(Sec. 4.1.3: Adam 1e-3, T1 = 10,000 iterations, φ and η ~ U(0, 1)): the shared
+``acai_rdc`` recipe (:mod:`clusterbench.blocks.pretrain`). DynAE's ACAI schedule
+(recipe ``acai``: Adam 1e-4, 130,000 iterations, the weights DynAE starts from,
+"identical ... pretraining phases", Sec. 4.3) is a named option:
+``clusterbench run --method rdc --pretrain acai``.
 
 Phase 2, proximity-level self-supervision (Sec. 3.2-3.5, Algorithm 1, lines 11-27).
 At every refresh, on Z = f(X) (N, p) for the whole data set:
@@ -48,7 +51,9 @@ Choices where the paper is silent (also in the YAML ``notes``):
   those per-sample squared norms over the batch (same constant 1/B for L1 and
   L2, so their relative weight is the paper's; Adam is insensitive to the scale).
 - Mini-batches are drawn from a seeded shuffle (the code walks the data in file
-  order); augmentation (shift 0.1, rotation 10°) applies to image data only.
+  order); augmentation (shift 0.1, rotation 10°) applies to image data only;
+  3-D volumes (VesselMNIST3D) get the same in-plane shift/rotation on every
+  depth slice (the paper gives no 3-D augmentation; ``clusterbench.blocks.augment``).
 - A core point's neighbours with h ≤ β always include its closest neighbour,
   so S_nn^i is never empty under the paper's rule.
 - The paper writes ≥ α and ≤ β (Eq. 5, 9); the code uses strict > and <. The
@@ -285,7 +290,7 @@ class RDC(PretrainedAEMethod):
     Config = RDCConfig
     paper = "rdc"
     needs_torch = True
-    pretrain = "acai"
+    pretrain = "acai_rdc"
 
     def fit_predict(self, data, n_clusters: int, *, seed: int, device: str = "cpu"):
         bundle = self.pretrained(data, seed, device)          # phase 1 (Eq. 1-2), shared weights

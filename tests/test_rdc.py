@@ -163,7 +163,7 @@ def test_registered_smoke_run(tmp_path, monkeypatch):
     monkeypatch.setenv("CLUSTERBENCH_PRETRAINED", str(tmp_path / "pre"))
     records = run_seeds("rdc", "digits", [0], profile="smoke", out=tmp_path / "runs", log=lambda *a: None)
     assert records[0]["status"] == "ok"
-    assert records[0]["run_info"]["pretrain"]["recipe"] == "acai"
+    assert records[0]["run_info"]["pretrain"]["recipe"] == "acai_rdc"   # the paper's phase 1 by default
     assert records[0]["metrics"]["acc"] > 0.15                       # above chance (0.1)
     arrays = np.load(tmp_path / "runs" / "smoke" / "digits" / "rdc" / "seed0" / "labels.npz")
     assert "extra_nn_indices" in arrays and "extra_phase1_embedding" in arrays
@@ -239,3 +239,56 @@ def test_ablation_options_p1_p3(blobs):
     assert not np.allclose(p13.embedding, p13.extras["phase1_embedding"])       # DEC moved the encoder
     p123 = _fit(blobs, seed=0, dec_phase=True, dec_update_interval=2, dec_max_iter=6)
     assert p123.extras["iterations"] > 0 and "phase2_labels" in p123.extras
+
+
+def test_phase1_defaults_to_the_papers_recipe_and_dynae_acai_is_a_named_option(tmp_path, monkeypatch):
+    """R-DC's phase 1 is the paper's (Adam 1e-3, T1 = 10,000, eta ~ U(0, 1)); DynAE's ACAI schedule
+    (Adam 1e-4, 130,000 iterations, eta folded) is `clusterbench run --pretrain acai`."""
+    from clusterbench.blocks.pretrain import resolve_recipe
+    from clusterbench.framework.cli import main
+    from clusterbench.framework.registry import get_method
+
+    assert get_method("rdc").pretrain == "acai_rdc"
+    paper = resolve_recipe("acai_rdc", "fmnist", "paper")
+    assert (paper.lr, paper.iterations, paper.eta, paper.critic_trained) == (1e-3, 10000, "uniform", True)
+    dynae = resolve_recipe("acai", "fmnist", "paper")
+    assert (dynae.lr, dynae.iterations, dynae.eta) == (1e-4, 130000, "folded")
+    monkeypatch.setenv("CLUSTERBENCH_PRETRAINED", str(tmp_path / "pre"))
+    assert main(["run", "--method", "rdc", "--dataset", "digits", "--seed", "0", "--profile", "smoke",
+                 "--out", str(tmp_path / "runs"), "--pretrain", "acai"]) == 0
+    import json
+    record = json.loads((tmp_path / "runs" / "smoke" / "digits" / "rdc" / "seed0" / "record.json").read_text())
+    assert record["run_info"]["pretrain"]["recipe"] == "acai"
+    assert main(["run", "--method", "kmeans", "--dataset", "digits", "--seed", "0", "--profile", "smoke",
+                 "--out", str(tmp_path / "runs"), "--pretrain", "acai"]) == 2      # no shared pretraining
+
+
+def test_acai_eta_uniform_and_folded_differ_only_in_eta():
+    """acai_rdc's description (eta ~ U(0, 1)) and its code agree: the critic's second term sees eta = u."""
+    import torch
+
+    from clusterbench.blocks.pretrain import ACAIConfig, train_recipe
+
+    X = np.random.default_rng(0).uniform(size=(64, 12)).astype(np.float32)
+    runs = {}
+    for eta in ("uniform", "folded"):
+        c = ACAIConfig(hidden=[8, 8, 16], embedding_dim=2, iterations=6, batch_size=32, log_every=3, eta=eta)
+        runs[eta] = train_recipe("acai_rdc", c, X, None, 0, torch.device("cpu"))
+    a, b = runs["uniform"].history, runs["folded"].history
+    assert [r["loss_critic"] for r in a] != [r["loss_critic"] for r in b]
+    with pytest.raises(ValueError, match="eta"):
+        train_recipe("acai_rdc", ACAIConfig(hidden=[8], iterations=1, eta="half"), X, None, 0, torch.device("cpu"))
+
+
+def test_volumes_are_augmented_slice_wise():
+    """3-D volumes (VesselMNIST3D): every depth slice gets the same in-plane shift/rotation, the one a 2-D
+    image with the slices as channels gets; R-DC's phase 2 runs on them (the affine grid was 2-D only)."""
+    import torch
+
+    from clusterbench.blocks.augment import random_shift_rotate
+
+    x = torch.rand(4, 1, 5, 12, 12)
+    out = random_shift_rotate(x, 0.1, 10.0, torch.Generator().manual_seed(3))
+    ref = random_shift_rotate(x.reshape(4, 5, 12, 12), 0.1, 10.0, torch.Generator().manual_seed(3))
+    assert out.shape == x.shape and torch.allclose(out.reshape(4, 5, 12, 12), ref)
+    assert not torch.allclose(out, x)

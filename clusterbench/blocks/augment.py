@@ -2,7 +2,11 @@
 
 - :func:`random_shift_rotate`: DynAE's and R-DC's image augmentation (random
   shift of up to ``shift`` of the width/height and rotation up to ``degrees``),
-  one affine grid for the whole batch.
+  one affine grid for the whole batch. Volumes (B, C, D, H, W) get the same
+  in-plane shift and rotation on every depth slice ("slice-wise"), a named
+  replacement: R-DC gives no 3-D augmentation, and this is what Keras's
+  ImageDataGenerator, which the authors' code uses, does to a D×H×W volume
+  read as an H×W image with D channels.
 - :func:`gaussian_noise`: NMCE's augmentation for point data.
 Torchvision transforms v2 pipelines for natural images (SimCLR-style) live with
 the methods that define them.
@@ -18,7 +22,12 @@ import torch.nn.functional as F
 
 def random_shift_rotate(x: torch.Tensor, shift: float = 0.1, degrees: float = 10.0,
                         gen: torch.Generator | None = None) -> torch.Tensor:
-    """Randomly shifted and rotated copies of images x (B, C, H, W); zeros fill the border."""
+    """Randomly shifted and rotated copies of images x (B, C, H, W); zeros fill the border.
+
+    Volumes x (B, C, D, H, W): one draw per sample applied to every depth slice (slice-wise)."""
+    if x.dim() == 5:
+        b, c, d, h, w = x.shape
+        return random_shift_rotate(x.reshape(b, c * d, h, w), shift, degrees, gen).reshape(b, c, d, h, w)
     b = x.shape[0]
     angle = (torch.rand(b, generator=gen) * 2 - 1) * math.radians(degrees)
     # affine_grid works in [-1, 1] coordinates: a shift of s of the width is 2 s

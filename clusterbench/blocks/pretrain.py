@@ -29,7 +29,8 @@ Procedures (reference/autoencoder-family.md §1, §4; R-DC Sec. 3.1, Eq. 1-2):
   DynAE trains it (nairouz/DynAE ``train_aci_ae``):
   x̂_α = g(α f(x) + (1 − α) f(x_rev)), α_i ~ U(0, alpha_max), x_rev the batch reversed;
   Eq. (1) L_ae = mean((x − g(f(x)))²) + λ mean(c(x̂_α)²);
-  Eq. (2) L_critic = mean((c(x̂_α) − α)²) + mean(c(η x + (1 − η) g(f(x)))²), η = ½ − |u − ½|;
+  Eq. (2) L_critic = mean((c(x̂_α) − α)²) + mean(c(η x + (1 − η) g(f(x)))²), u ~ U(0, 1) once per step and
+  η = ½ − |u − ½| (``eta: folded``, DynAE's code) or η = u (``eta: uniform``, R-DC Sec. 3.1);
   the autoencoder step comes first, the critic step then uses the interpolants
   computed before it. Adam for both; images are randomly shifted (0.1) and
   rotated (10°) before every step. ``critic_trained: false`` reproduces the
@@ -129,6 +130,7 @@ class ACAIConfig:
     lr: float = 1e-4                  # Adam, autoencoder and critic
     adv_weight: float = 0.5           # λ of Eq. (1)
     alpha_max: float = 1.0            # α ~ U(0, alpha_max); ACAI as published: 0.5
+    eta: str = "folded"               # η of Eq. (2), once per step: folded ½ − |u − ½| (DynAE's code) | uniform U(0, 1) (R-DC)
     critic_trained: bool = True       # False: DynAE's code (critic frozen at its initial weights)
     augment: bool = True              # shift/rotate image data before each step
     shift: float = 0.1
@@ -327,7 +329,7 @@ def pretrained_autoencoder(data, recipe: str, profile: str, seed: int, device: s
             raise DivergenceError(f"shared pretraining {recipe!r} (seed {seed}) failed: {failure.get('reason')} "
                                   f"[{marker}]")
     try:
-        bundle = train_recipe(recipe, config, X, data.X.shape[1:] if data.X.ndim == 4 else None, seed, dev)
+        bundle = train_recipe(recipe, config, X, data.X.shape[1:] if data.is_image else None, seed, dev)
     except Exception as error:
         reason = numerical_failure(error)
         if reason is None:
@@ -399,7 +401,8 @@ def make_optimizer(params, name: str, lr: float, momentum: float):
 
 
 def shift_rotate_flat(xb, image_shape, shift: float, degrees: float, gen):
-    """Augment flat images xb (B, d) as images of ``image_shape`` (C, H, W); returns (B, d)."""
+    """Augment flat images xb (B, d) as images of ``image_shape`` (C, H, W) or volumes (C, D, H, W, slice-wise);
+    returns (B, d)."""
     from .augment import random_shift_rotate
 
     b = xb.shape[0]
@@ -497,6 +500,8 @@ def _train_acai(ae, critic, c: ACAIConfig, X, image_shape, seed, device, monitor
 
     from .training import adam, as_tensor, check_finite, generator, progress
 
+    if c.eta not in ("folded", "uniform"):
+        raise ValueError(f"acai eta must be 'folded' or 'uniform', got {c.eta!r}")
     Xt = as_tensor(X, device)
     gen = generator(seed)
     opt_ae = adam(ae.parameters(), lr=c.lr)
@@ -514,7 +519,7 @@ def _train_acai(ae, critic, c: ACAIConfig, X, image_shape, seed, device, monitor
         b = xb.shape[0]
         alpha = (torch.rand(b, 1, generator=gen) * c.alpha_max).to(device)
         u = float(torch.rand(1, generator=gen))
-        eta = 0.5 - abs(u - 0.5)
+        eta = u if c.eta == "uniform" else 0.5 - abs(u - 0.5)
         # autoencoder step, Eq. (1): reconstruction + λ·c(x̂_α)² (critic weights not stepped)
         z = ae.encoder(xb)
         x_rec = ae.decoder(z)

@@ -123,9 +123,18 @@ def cmd_run(args) -> int:
     seeds = _parse_seeds(args.seed) if args.seed is not None else load_profile(args.profile)["seeds"]
     overrides = _overrides(args.set)
     check_device(args.device)
+    pretrain = None
+    if args.pretrain:
+        from ..blocks.pretrain import get_recipe
+        from .registry import ConfigError, get_method
+
+        if not get_method(args.method).pretrain:
+            raise ConfigError(f"--pretrain {args.pretrain}: method {args.method!r} has no shared pretraining")
+        get_recipe(args.pretrain)  # unknown recipe: one line naming config/pretrain/
+        pretrain = {"recipe": args.pretrain}
     records = run_seeds(args.method, args.dataset, seeds, profile=args.profile, out=Path(args.out),
                         mirror=args.mirror or None, device=args.device, strict=args.strict, force=args.force,
-                        overrides=overrides, log=lambda msg: print(msg, flush=True))
+                        overrides=overrides, pretrain=pretrain, log=lambda msg: print(msg, flush=True))
     if args.summary:
         from .atomic import write_json
 
@@ -345,6 +354,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true")
     p.add_argument("--force", action="store_true", help="rerun seeds that already have a record")
     p.add_argument("--set", help='JSON object of config overrides, e.g. \'{"n_init": 20}\'')
+    p.add_argument("--pretrain", help="pretraining recipe (config/pretrain/) replacing the method's YAML "
+                                      "`pretrain:`, a named option, e.g. R-DC with DynAE's ACAI schedule: acai")
     p.add_argument("--summary", help="write a JSON summary of the seeds here (the DAG's job output)")
     p.set_defaults(func=cmd_run)
 

@@ -18,8 +18,13 @@ try:
     validate_names(METHODS, DATASETS)
     # every method entry, recipe, profile, table spec and gate file checked before any job
     _validate_configuration(METHODS)
-    TABLES_PROFILE = config.get("tables_profile") or None  # overrides the paper table specs' own `profile`
-    TABLES_PROFILE_DATASETS = load_profile(TABLES_PROFILE)["datasets"] if TABLES_PROFILE else []
+    if config.get("tables_profile"):
+        raise ConfigError(
+            f"tables_profile={config['tables_profile']} is replaced by report paths per profile: request "
+            f"reports/{config['tables_profile']}/ahcl/table2.md (any spec: reports/{{profile}}/{{table}}.md); "
+            "reports/ahcl/table2.md is always the paper profile's"
+        )
+    REPORT_PROFILES = ("smoke", "quick", "cpu", "paper")  # reports/{profile}/{table}.md: from that profile's runs
     # a count (seeds 0..n-1), at most clusterbench.framework.seeds.MAX_SEEDS
     SEEDS = check_seed_list(config["seeds"], "config seeds") if "seeds" in config else PROFILE["seeds"]
 except ConfigError as error:
@@ -38,20 +43,24 @@ wildcard_constraints:
     profile="[a-z]+",
 
 
-def table_runs(spec_path):
-    """The run summaries a table spec needs: under ``tables_profile`` if set, else the spec's own
-    ``profile`` (paper tables), else the current one."""
+def table_runs(spec_path, table_profile=None):
+    """The run summaries a table spec needs: under ``table_profile`` (the ``reports/{profile}/...`` path) if
+    given, else the spec's own ``profile`` (paper tables), else the current one."""
     if not _Path(spec_path).exists():
         return []  # no spec: another rule makes this report (e.g. ahcl_table1); the spec input is missing
     spec = load_spec(spec_path)
-    pairs = spec_pairs(spec, DATASETS)
+    profile = spec_profile(spec, PROFILE_NAME, table_profile)
+    own = load_profile(profile) if table_profile else None
+    datasets = own["datasets"] if own else DATASETS
+    methods = (config.get("methods") or own["methods"]) if own else METHODS
+    pairs = spec_pairs(spec, datasets)
     # --config methods=[...] restricts every table; an ablation / sweep variant follows its parent method
-    pairs = [(d, m) for d, m in pairs if m in METHODS or _get_method(m).variant_of in METHODS]
-    if TABLES_PROFILE and spec.get("profile") not in (None, TABLES_PROFILE):
+    pairs = [(d, m) for d, m in pairs if m in methods or _get_method(m).variant_of in methods]
+    if table_profile and spec.get("profile") not in (None, table_profile):
         # a paper table from a smaller profile runs that profile's datasets only (cpu: COIL20, not COIL100);
         # the other cells render "not run"
-        pairs = [(d, m) for d, m in pairs if d in TABLES_PROFILE_DATASETS]
-    return [f"results/runs/{spec_profile(spec, PROFILE_NAME, TABLES_PROFILE)}/{d}/{m}/summary.json" for d, m in pairs]
+        pairs = [(d, m) for d, m in pairs if d in datasets]
+    return [f"results/runs/{profile}/{d}/{m}/summary.json" for d, m in pairs]
 
 
 def pretrain_input(wildcards):
@@ -78,12 +87,12 @@ TABLE_NAMES = [s[len("config/tables/") : -len(".yaml")] for s in TABLE_SPECS]
 
 
 def index_reports():
-    """The table reports of the profile the DAG runs (specs without their own `profile`, or all of
-    them under tables_profile=<profile>): fixed by the config, not by which files exist."""
+    """The table reports of the profile the DAG runs (specs without their own `profile`; the renderings of
+    other profiles lie under reports/{profile}/): fixed by the config, not by which files exist."""
     return [
         path
         for spec, path in zip(TABLE_SPECS, TABLE_REPORTS)
-        if spec_profile(load_spec(spec), PROFILE_NAME, TABLES_PROFILE) == PROFILE_NAME
+        if spec_profile(load_spec(spec), PROFILE_NAME) == PROFILE_NAME
     ]
 
 

@@ -20,7 +20,8 @@ rule table1:
 
 
 rule render_table:
-    """A table spec config/tables/{table}.yaml (or {paper}/{table}.yaml) -> markdown + LaTeX."""
+    """A table spec config/tables/{table}.yaml (or {paper}/{table}.yaml) -> markdown + LaTeX, from the spec's
+    own profile's runs (paper tables: paper; the main tables: the DAG's profile)."""
     input:
         spec="config/tables/{table}.yaml",
         runs=rebuild_missing(
@@ -40,12 +41,42 @@ rule render_table:
     params:
         profile=PROFILE_NAME,
         datasets=DATASETS,
-        table_profile=["--table-profile", TABLES_PROFILE] if TABLES_PROFILE else [],
         seeds=SEEDS_ARG,
     shell:
-        "python -m clusterbench render --spec {input.spec} --profile {params.profile:q} {params.table_profile:q} "
+        "python -m clusterbench render --spec {input.spec} --profile {params.profile:q} "
         "--datasets {params.datasets:q} "
         "--runs-root results/runs --seeds {params.seeds} "
+        "--out {output.md} > {log} 2>&1"
+
+
+rule render_table_profile:
+    """The same spec from another profile's runs: reports/{tprofile}/{table}.md, e.g. reports/cpu/ahcl/table2.md
+    (AHCL Table 2 at the cpu budget). It never writes the spec's own path; captions and cells name the budget."""
+    input:
+        spec="config/tables/{table}.yaml",
+        runs=rebuild_missing(
+            lambda wc: table_runs(f"config/tables/{wc.table}.yaml", wc.tprofile),
+            "reports/{tprofile}/{table}.md",
+            "reports/{tprofile}/{table}.tex",
+        ),
+    output:
+        md=report("reports/{tprofile}/{table}.md", caption="../report/table.rst", category="Tables"),
+        tex="reports/{tprofile}/{table}.tex",
+    log:
+        "logs/reports/{tprofile}/{table}.log",
+    benchmark:
+        "benchmarks/reports/{tprofile}/{table}.tsv"
+    wildcard_constraints:
+        tprofile="|".join(REPORT_PROFILES),
+        table="|".join(re.escape(name) for name in TABLE_NAMES),
+    conda:
+        "../envs/reporting.yaml"
+    params:
+        profile=PROFILE_NAME,
+    shell:
+        "python -m clusterbench render --spec {input.spec} --profile {params.profile} "
+        "--table-profile {wildcards.tprofile} "
+        "--runs-root results/runs "
         "--out {output.md} > {log} 2>&1"
 
 
@@ -89,10 +120,9 @@ rule index:
     params:
         profile=PROFILE_NAME,
         datasets=DATASETS,
-        table_profile=["--table-profile", TABLES_PROFILE] if TABLES_PROFILE else [],
         seeds=SEEDS_ARG,
     shell:
-        "python -m clusterbench index --profile {params.profile:q} {params.table_profile:q} --datasets {params.datasets:q} "
+        "python -m clusterbench index --profile {params.profile:q} --datasets {params.datasets:q} "
         "--tables config/tables "
         "--runs-root results/runs --seeds {params.seeds} --out {output} > {log} 2>&1"
 
@@ -101,5 +131,6 @@ rule index:
 localrules:
     table1,
     render_table,
+    render_table_profile,
     regression,
     index,
