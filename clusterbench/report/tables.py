@@ -16,6 +16,8 @@ Spec keys::
                                        # reproduced (display units; default 3 points / 0.03)
     published: [{paper: ahcl, table: "2"}]   # where published values are looked up, in order
     notes: "..."
+    markdown: per_metric                # optional: the markdown as one table per metric (datasets as
+                                       # columns) instead of one wide table; LaTeX keeps one table
 
 A row is ``{label, method, published, published_only, dataset, metric, variant}``:
 ``method`` is the suite's method key (reproduced values come from its runs),
@@ -57,7 +59,7 @@ from .. import PROJECT_ROOT, __version__
 from ..registry import ConfigError, methods
 
 SPEC_KEYS = {"title", "caption", "rows", "datasets", "metrics", "columns", "scale", "digits", "published",
-             "notes", "profile", "tolerance"}
+             "notes", "profile", "tolerance", "markdown"}
 ROW_KEYS = {"label", "method", "published", "published_only", "dataset", "metric", "variant"}
 METRIC_KEYS = {"key", "label", "published", "scale", "digits", "transform", "lower_is_better", "tolerance"}
 COLUMN_KEYS = {"label", "group", "dataset", "metric", "published"}
@@ -429,7 +431,7 @@ def render(spec: dict, runs: pd.DataFrame, published: pd.DataFrame | None, profi
           f"Profile `{profile}`; values in {scale_note}: reproduced mean ± std over seeds "
           "[published value, Δ reproduced − published]; best reproduced mean in **bold**, second <u>underlined</u>.",
           "",
-          tabulate(body, headers=headers, tablefmt="pipe", disable_numparse=True), ""]
+          *_markdown_tables(spec, columns, headers, body)]
     if spec.get("notes"):
         md += [spec["notes"].strip(), ""]
     if any(c.text.endswith(" ?") for line in grid for c in line):
@@ -525,3 +527,20 @@ def render_dataset_table(datasets: list[str], statuses: dict[str, dict], profile
     tex += [" & ".join(_latex_escape(c) for c in row) + r" \\" for row in body]
     tex += [r"\bottomrule", r"\end{tabular}", r"\end{table}", ""]
     return md, "\n".join(tex)
+
+
+def _markdown_tables(spec, columns, headers, body) -> list[str]:
+    """The markdown table(s): one wide table, or with ``markdown: per_metric`` one ``### {metric}``
+    table per metric label with the column groups (datasets) as columns."""
+    from tabulate import tabulate
+
+    if spec.get("markdown") != "per_metric" or not any(c.get("group") for c in columns):
+        return [tabulate(body, headers=headers, tablefmt="pipe", disable_numparse=True), ""]
+    out = []
+    for label in dict.fromkeys(c["label"] for c in columns):
+        js = [j for j, c in enumerate(columns) if c["label"] == label]
+        out += [f"### {label}", "",
+                tabulate([[row[0]] + [row[j + 1] for j in js] for row in body],
+                         headers=[headers[0]] + [columns[j].get("group") or "" for j in js],
+                         tablefmt="pipe", disable_numparse=True), ""]
+    return out

@@ -1,0 +1,50 @@
+# Leaderboards of the profile (clusterbench/leaderboard/): tidy results, ranks, markdown, JSON, site.
+from clusterbench.leaderboard.build import LEADERBOARD_METRICS as _LB_METRICS
+from clusterbench.leaderboard.submissions import submission_files as _submission_files
+
+
+rule leaderboard:
+    """reports/leaderboard.md|.json, reports/results.csv (every result the suite knows) and the
+    critical-difference diagrams of the profile, from its run summaries, results/published/ and submissions/."""
+    input:
+        runs=[f"results/runs/{PROFILE_NAME}/{d}/{m}/summary.json" for d, m in PROFILE_PAIRS],
+        published=sorted(str(p) for p in _Path("results/published").glob("*.csv")),
+        submissions=_submission_files("submissions"),
+    output:
+        md="reports/leaderboard.md",
+        json="reports/leaderboard.json",
+        csv="reports/results.csv",
+        cd=expand("reports/leaderboard_cd_{metric}.png", metric=_LB_METRICS),
+    conda:
+        "../../environment.yml"
+    log:
+        "logs/reports/leaderboard.log",
+    benchmark:
+        "benchmarks/reports/leaderboard.tsv"
+    params:
+        profile=PROFILE_NAME,
+        metric=config.get("leaderboard_metric", "acc"),
+        test=config.get("leaderboard_test", "welch"),
+        submissions="submissions" if _Path("submissions").is_dir() else "",
+    shell:
+        "clusterbench leaderboard --profile {params.profile} --metric {params.metric} --test {params.test} "
+        "--runs-root results/runs --published results/published --submissions '{params.submissions}' "
+        "--out-md {output.md} --out-json {output.json} --out-csv {output.csv} "
+        "--cd-prefix reports/leaderboard_cd_ > {log} 2>&1"
+
+
+rule site:
+    """reports/site/index.html: the static leaderboard site (works from file://, no network)."""
+    input:
+        json="reports/leaderboard.json",
+        cd=expand("reports/leaderboard_cd_{metric}.png", metric=_LB_METRICS),
+    output:
+        "reports/site/index.html",
+    conda:
+        "../../environment.yml"
+    log:
+        "logs/reports/site.log",
+    benchmark:
+        "benchmarks/reports/site.tsv"
+    shell:
+        "clusterbench site --leaderboard {input.json} --out {output} > {log} 2>&1"
