@@ -176,11 +176,12 @@ def _fake_runs(root: Path, profile="smoke"):
             (d / "summary.json").write_text(json.dumps(summary))
 
 
-@pytest.fixture
-def doc(tmp_path):
+@pytest.fixture(scope="module")
+def doc(tmp_path_factory):
     from clusterbench.published import load_published
     from clusterbench.registry import load_profile
 
+    tmp_path = tmp_path_factory.mktemp("leaderboard")
     _fake_runs(tmp_path / "runs")
     published = load_published()
     # a published row on one of the datasets (the transcriptions have none on the embedded sets)

@@ -79,6 +79,9 @@ def build(table: pd.DataFrame, profile: str, profile_info: dict, *, test: str = 
 
     own = table[(table.profile == profile) & table.source.isin(["reproduced", "submitted"])
                 & table.metric.isin(LEADERBOARD_METRICS) & table["mean"].notna()]
+    # a submission joins the profile on the profile's datasets (and those it has runs of), not on all of its own
+    reproduced = set(own[own.source == "reproduced"].dataset)
+    own = own[(own.source == "reproduced") | own.dataset.isin(set(profile_info.get("datasets", [])) | reproduced)]
     datasets = _dataset_order(profile_info.get("datasets", []), set(own.dataset))
     published = table[(table.source == "published") & table.dataset.isin(datasets)
                       & table.metric.isin(LEADERBOARD_METRICS)]
@@ -145,7 +148,11 @@ def build(table: pd.DataFrame, profile: str, profile_info: dict, *, test: str = 
         "reports": list(reports),
         "results": [{k: _clean(v) for k, v in r.items()} for r in results.to_dict("records")],
     }
-    doc = json.loads(json.dumps(doc, default=_clean, allow_nan=False))
+    return seal(json.loads(json.dumps(doc, default=_clean, allow_nan=False)))
+
+
+def seal(doc: dict) -> dict:
+    """Set ``content_hash`` and the citations that quote it (again after any change)."""
     doc["content_hash"] = content_hash(doc)
     for board in doc["leaderboards"]:
         board["citation"] = citation(doc, board)
@@ -154,7 +161,8 @@ def build(table: pd.DataFrame, profile: str, profile_info: dict, *, test: str = 
 
 def draw_diagrams(doc: dict, paths: dict[str, Path]) -> None:
     """One critical-difference diagram per metric; a metric without a post-hoc test gets a figure that
-    says why (so the file always exists and never shows a result that was not computed)."""
+    says why (so the file always exists and never shows a result that was not computed) and no
+    ``diagram`` in the document, which is sealed again."""
     for result in doc["cross_dataset"]:
         path = paths.get(result["metric"])
         if path is None:
@@ -175,6 +183,8 @@ def draw_diagrams(doc: dict, paths: dict[str, Path]) -> None:
             with atomic_path(path) as tmp:
                 fig.savefig(tmp, format="png")
             plt.close(fig)
+            result["diagram"] = None
+    seal(doc)
 
 
 def _fmt(x, digits=1):

@@ -28,6 +28,8 @@ def pairwise_p(a: list[float], b: list[float], test: str = "welch") -> float:
     Fewer than two values on a side: 1.0 (no evidence of a difference). Both sides without spread:
     0.0 if the means differ (deterministic methods), else 1.0.
     """
+    import warnings
+
     from scipy import stats
 
     a, b = np.asarray(a, float), np.asarray(b, float)
@@ -36,7 +38,9 @@ def pairwise_p(a: list[float], b: list[float], test: str = "welch") -> float:
     if test == "welch":
         if a.std() == 0 and b.std() == 0:
             return 0.0 if a.mean() != b.mean() else 1.0
-        p = stats.ttest_ind(a, b, equal_var=False).pvalue
+        with warnings.catch_warnings():  # nearly identical seeds: scipy warns, the p-value stays usable
+            warnings.simplefilter("ignore", RuntimeWarning)
+            p = stats.ttest_ind(a, b, equal_var=False).pvalue
     elif test == "mannwhitney":
         if np.array_equal(np.sort(a), np.sort(b)):
             return 1.0
@@ -94,13 +98,11 @@ def rank_dataset(entries: list[dict], test: str = "welch", alpha: float = ALPHA,
     return merged
 
 
-def complete_block(matrix: pd.DataFrame) -> tuple[pd.DataFrame, list[str], list[str]]:
-    """The largest complete (datasets × methods) block found by dropping, one at a time, the method or
-    dataset with the most missing cells. Returns (block, dropped methods, dropped datasets)."""
+def _greedy_block(matrix: pd.DataFrame) -> tuple[pd.DataFrame, list[str], list[str]]:
     block, dropped_m, dropped_d = matrix.copy(), [], []
     while block.size and block.isna().any().any():
         by_method, by_dataset = block.isna().sum(axis=0), block.isna().sum(axis=1)
-        # drop a method unless a dataset is missing more of its row than any method is of its column
+        # drop a method unless a dataset is missing a larger share of its row than any method of its column
         if by_method.max() / max(len(block.index), 1) >= by_dataset.max() / max(len(block.columns), 1):
             name = by_method.idxmax()
             dropped_m.append(name)
@@ -110,6 +112,22 @@ def complete_block(matrix: pd.DataFrame) -> tuple[pd.DataFrame, list[str], list[
             dropped_d.append(name)
             block = block.drop(index=name)
     return block, dropped_m, dropped_d
+
+
+def complete_block(matrix: pd.DataFrame) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """A complete (datasets × methods) block of ``matrix``: of two candidates, (a) dropping one at a time
+    the method or dataset with the largest share of missing cells and (b) keeping only the methods with
+    results on every dataset, the one that allows a Friedman test (≥ 3 methods, ≥ 2 datasets), then the
+    larger. Returns (block, dropped methods, dropped datasets)."""
+    greedy = _greedy_block(matrix)
+    full = [m for m in matrix.columns if matrix[m].notna().all()]
+    every = (matrix[full], [m for m in matrix.columns if m not in full], [])
+
+    def score(candidate):
+        block = candidate[0]
+        return (block.shape[1] >= 3 and block.shape[0] >= 2, block.size)
+
+    return max((greedy, every), key=score)
 
 
 def cross_dataset(matrix: pd.DataFrame, alpha: float = ALPHA, higher_is_better: bool = True) -> dict:
@@ -170,7 +188,7 @@ def cd_diagram(result: dict, path, title: str, labels: dict[str, str] | None = N
     sig = pd.DataFrame([[result["nemenyi"][a][b] for b in result["methods"]] for a in result["methods"]],
                        index=names, columns=names)
     ranks = pd.Series({labels.get(m, m): r for m, r in result["average_ranks"].items()})
-    fig, ax = plt.subplots(figsize=(7.5, 0.5 + 0.28 * len(names)), dpi=120)
+    fig, ax = plt.subplots(figsize=(7.5, 1.6 + 0.3 * len(names)), dpi=120)
     sp.critical_difference_diagram(ranks, sig, ax=ax, cd=result["critical_difference"])
     f = result["friedman"]
     ax.set_title(f"{title}\nFriedman χ² = {f['statistic']:.2f}, p = {f['p_value']:.3g} "
