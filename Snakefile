@@ -27,5 +27,7 @@ rule all:
     input:
         "reports/table1.md",
         "reports/table2.md",
+        "reports/leaderboard.md",
+        "reports/site/index.html",
         f"results/{PROFILE_NAME}/runs.csv",
     default_target: True
