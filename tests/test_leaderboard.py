@@ -245,3 +245,25 @@ def test_table2_markdown_is_one_table_per_metric():
     widths = {line.count("|") for line in md.splitlines() if line.startswith("| Method")}
     assert widths == {4}  # Method + 2 datasets
     assert tex.count(r"\toprule") == 1 and "leaderboard.md" in md
+
+
+def test_submission_from_run_records(tmp_path):
+    """The second format: suite run records instead of a CSV; a failed seed counts in n, not in the mean."""
+    from clusterbench.leaderboard.results import submitted_rows
+
+    dest = _copy_example(tmp_path)
+    (dest / "results.csv").unlink()
+    meta = dest / "submission.yaml"
+    meta.write_text(meta.read_text().replace("results: results.csv", "records: records/"))
+    _fake_runs(tmp_path / "runs")
+    shutil.copytree(tmp_path / "runs" / "smoke" / "digits" / "kmeans", dest / "records" / "digits")
+    failed = dest / "records" / "digits" / "seed3"
+    failed.mkdir()
+    (failed / "record.json").write_text(json.dumps({"dataset": "digits", "seed": 3, "status": "failed"}))
+    sub = load_submission(dest)
+    rows = {r["metric"]: r for r in submitted_rows([sub]) if r["profile"] == "smoke"}
+    assert rows["acc"]["n_ok"] == 3 and rows["acc"]["n"] == 4 and rows["acc"]["mean"] == pytest.approx(70.0)
+    # a second record of the same seed is refused, naming the file
+    shutil.copytree(dest / "records" / "digits" / "seed0", dest / "records" / "copy")
+    with pytest.raises(SubmissionError, match=r"copy/record.json: duplicate \(dataset, seed\)"):
+        load_submission(dest)

@@ -137,20 +137,21 @@ def _read_records(folder: Path, datasets: set[str]) -> dict[tuple[str, int], dic
                 raise SubmissionError(f"{path}: missing key {key!r}")
         if record["dataset"] not in datasets:
             raise SubmissionError(f"{path}: dataset {record['dataset']!r} is not a suite dataset")
+        key = (record["dataset"], int(record["seed"]))
+        if key in out:
+            raise SubmissionError(f"{path}: duplicate (dataset, seed) {key}")
         if record["status"] != "ok":
+            out[key] = {}  # a failed seed counts in n, not in the mean
             continue
         metrics = record.get("metrics") or {}
         values = {k: _metric_value(str(v), str(path), k) for k, v in metrics.items() if k in METRICS}
         if not values:
             raise SubmissionError(f"{path}: metrics has none of {list(METRICS)}")
-        for key in CSV_OPTIONAL:
-            if record.get(key) is not None:
-                values[key] = float(record[key])
-        key = (record["dataset"], int(record["seed"]))
-        if key in out:
-            raise SubmissionError(f"{path}: duplicate (dataset, seed) {key}")
+        for extra in CSV_OPTIONAL:
+            if record.get(extra) is not None:
+                values[extra] = float(record[extra])
         out[key] = values
-    if not out:
+    if not any(out.values()):
         raise SubmissionError(f"{folder}: no record.json with status ok")
     return out
 
