@@ -265,5 +265,5 @@ def test_submission_from_run_records(tmp_path):
     assert rows["acc"]["n_ok"] == 3 and rows["acc"]["n"] == 4 and rows["acc"]["mean"] == pytest.approx(70.0)
     # a second record of the same seed is refused, naming the file
     shutil.copytree(dest / "records" / "digits" / "seed0", dest / "records" / "copy")
-    with pytest.raises(SubmissionError, match=r"copy/record.json: duplicate \(dataset, seed\)"):
+    with pytest.raises(SubmissionError, match=r"record.json: duplicate \(dataset, seed\) \('digits', 0\)"):
         load_submission(dest)
