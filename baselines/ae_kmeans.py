@@ -2,7 +2,7 @@
 
 The baseline row of DEC (Xie et al. 2016), IDEC (Guo et al. 2017), DynAE and
 R-DC: the d-500-500-2000-10 autoencoder is pretrained (shared recipe, by
-default DEC-keras's end-to-end MSE, see :mod:`clusterbench.pretrain`) and
+default DEC-keras's end-to-end MSE, see :mod:`clusterbench.blocks.pretrain`) and
 KMeans(K, n_init=20, k-means++, max_iter 300) clusters the 10-d embedding
 Z = f(X) of the whole data set (reference/autoencoder-family.md §3: in
 DEC-keras and IDEC this is iteration 0 of the clustering log).
@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from clusterbench.base import Result
-from clusterbench.cluster import kmeans
-from clusterbench.pretrain import PretrainedAEMethod
+from clusterbench.framework.base import Result
+from clusterbench.blocks.kmeans_knn import kmeans
+from clusterbench.blocks.pretrain import PretrainedAEMethod
 
 
 @dataclass
@@ -32,7 +32,7 @@ class AEKMeans(PretrainedAEMethod):
     pretrain = "ae_mse"
 
     def fit_predict(self, data, n_clusters, *, seed, device="cpu"):
-        from clusterbench.training import predict_in_batches
+        from clusterbench.blocks.training import predict_in_batches
 
         c = self.config
         bundle = self.pretrained(data, seed, device)

@@ -30,9 +30,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from clusterbench.base import Result
-from clusterbench.cluster import kmeans
-from clusterbench.pretrain import PretrainedAEMethod
+from clusterbench.framework.base import Result
+from clusterbench.blocks.kmeans_knn import kmeans
+from clusterbench.blocks.pretrain import PretrainedAEMethod
 
 
 @dataclass
@@ -56,7 +56,7 @@ class DEC(PretrainedAEMethod):
     #: IDEC trains the decoder too
     trains_decoder = False
     #: figures only: ``monitor(iteration, Z (N, e) numpy, labels (N,)) -> dict`` merged into the
-    #: history row of every target update (e.g. clusterbench.geometry.latent_geometry); None: off
+    #: history row of every target update (e.g. clusterbench.blocks.geometry.latent_geometry); None: off
     monitor = None
 
     def loss(self, kl, x_hat, xb):
@@ -71,9 +71,9 @@ class DEC(PretrainedAEMethod):
         """DEC's clustering phase on any autoencoder with ``encoder``/``decoder``; X: (N, d) tensor."""
         import torch
 
-        from clusterbench.dec_loss import kl_divergence, soft_assignment, target_distribution
-        from clusterbench.pretrain import make_optimizer
-        from clusterbench.training import check_finite, generator, predict_in_batches
+        from clusterbench.blocks.dec_loss import kl_divergence, soft_assignment, target_distribution
+        from clusterbench.blocks.pretrain import make_optimizer
+        from clusterbench.blocks.training import check_finite, generator, predict_in_batches
 
         c = self.config
         dev = X.device

@@ -34,9 +34,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-from clusterbench.base import Result
-from clusterbench.cluster import kmeans
-from clusterbench.pretrain import PretrainedAEMethod
+from clusterbench.framework.base import Result
+from clusterbench.blocks.kmeans_knn import kmeans
+from clusterbench.blocks.pretrain import PretrainedAEMethod
 
 
 @dataclass
@@ -75,7 +75,7 @@ class DynAE(PretrainedAEMethod):
         """μ (K, e): embeddings of the points nearest the k-means centres; g(μ) (K, d); k-means labels (N,)."""
         import torch
 
-        from clusterbench.training import predict_in_batches
+        from clusterbench.blocks.training import predict_in_batches
 
         Z = predict_in_batches(ae.encoder, X)
         labels, centres = kmeans(Z.cpu().numpy(), n_clusters, n_init=self.config.n_init_centres, seed=seed,
@@ -95,9 +95,9 @@ class DynAE(PretrainedAEMethod):
         import torch
         import torch.nn.functional as F
 
-        from clusterbench.dec_loss import soft_assignment
-        from clusterbench.pretrain import shift_rotate_flat
-        from clusterbench.training import check_finite, generator, predict_in_batches
+        from clusterbench.blocks.dec_loss import soft_assignment
+        from clusterbench.blocks.pretrain import shift_rotate_flat
+        from clusterbench.blocks.training import check_finite, generator, predict_in_batches
 
         c = self.config
         dev = X.device

@@ -1,6 +1,6 @@
 """IDEC: Improved Deep Embedded Clustering with local structure preservation (Guo et al., IJCAI 2017).
 
-DEC (see :mod:`baselines.dec`) keeping the decoder: the clustering loss is
+DEC (see :mod:`clusterbench.baselines.dec`) keeping the decoder: the clustering loss is
 combined with the reconstruction loss, Eq. (L = L_r + γ L_c):
 
     L = MSE(x, g(f(x))) + γ · KL(P‖Q),  γ = 0.1,
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import torch.nn.functional as F
 
-from baselines.dec import DEC, DECConfig
+from clusterbench.baselines.dec import DEC, DECConfig
 
 
 @dataclass

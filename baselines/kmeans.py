@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from clusterbench.base import ClusteringMethod, Result
-from clusterbench.cluster import kmeans
+from clusterbench.framework.base import ClusteringMethod, Result
+from clusterbench.blocks.kmeans_knn import kmeans
 
 
 @dataclass

@@ -84,7 +84,7 @@ Choices where the paper is silent, and deviations (also in config/methods/ahcl.y
   blocks, two FC layers; a three-layer decoder with sigmoid output) and are
   min-max scaled per feature to [0, 1] so that a sigmoid can reconstruct them.
 - SC-Z uses the suite's SC-Ncut graph (symmetric 10-NN, heat kernel) on Z;
-  SC-Y and SC-Z both use the normalised-cut relaxation of baselines.spectral
+  SC-Y and SC-Z both use the normalised-cut relaxation of clusterbench.blocks.spectral
   and k-means (10 restarts) on the spectral embedding. Y keeps y_ii = 1.
 - ``features: mse`` trains the same network on L_MSE alone (Table 3's "MSE"
   rows); ``clustering`` picks which of KM-Z / SC-Z / SC-Y is ``labels``.
@@ -105,11 +105,11 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from baselines.spectral import knn_affinity, ncut_embedding
-from clusterbench.base import ClusteringMethod, DivergenceError, Result
-from clusterbench.cluster import kmeans
-from clusterbench.metrics import cluster_acc, nmi
-from clusterbench.training import as_tensor, check_finite, generator, predict_in_batches, resolve_device
+from clusterbench.blocks.spectral import knn_affinity, ncut_embedding
+from clusterbench.framework.base import ClusteringMethod, DivergenceError, Result
+from clusterbench.blocks.kmeans_knn import kmeans
+from clusterbench.framework.metrics import cluster_acc, nmi
+from clusterbench.blocks.training import as_tensor, check_finite, generator, predict_in_batches, resolve_device
 
 
 @dataclass

@@ -8,7 +8,7 @@ two augmented views x¹, x² of each sample:
     NMCE objective (Eq. 4)       L = −R(z̄) + γ R_c(z̄, π̄) − λ · mean_i cos(z¹_i, z²_i)
     TCR objective (Eq. 5)        L = ½[−R(z¹) − R(z²)] − λ · mean_i cos(z¹_i, z²_i)
 
-with the coding rates R, R_c of :mod:`clusterbench.coding_rate` (``eps`` is ε²,
+with the coding rates R, R_c of :mod:`clusterbench.blocks.coding_rate` (``eps`` is ε²,
 as in the authors' code) and the constraint term "cosine similarity between
 augmented views" (Sec. 3.5). Procedures (``procedure``):
 
@@ -24,7 +24,7 @@ augmented views" (Sec. 3.5). Procedures (``procedure``):
   has its own SGD with a fixed lr (0.5) and weight decay (Table B.1's "wd"
   column for S2/S3), the other parameters LARS with cosine decay.
 - ``tcr_ensc``: TCR on the view-averaged z with Adam, full batch, then EnSC +
-  spectral clustering of z (COIL-20/100, Sec. 4.1; :mod:`clusterbench.ensc`).
+  spectral clustering of z (COIL-20/100, Sec. 4.1; :mod:`clusterbench.blocks.ensc`).
 
 Assignments: argmax of the cluster logits of the un-augmented data (eval mode).
 Diagnostics (Table A.1): mean |cos| of z between different found clusters and
@@ -46,7 +46,7 @@ Deviations from the paper and the authors' code (also in config/methods/nmce.yam
   lists only the cluster-head lr 0.5 for S2); backbone/subspace weight decay in
   S2/S3 is 1e-4 (authors' code); Table B.1's lr is used as given (no scaling
   by batch/256); the schedule is per step rather than per epoch;
-- augmentations are vectorised re-implementations (:mod:`clusterbench.augment`)
+- augmentations are vectorised re-implementations (:mod:`clusterbench.blocks.augment`)
   with per-sample parameters; CIFAR inputs are not mean/std-normalised;
 - ACC is Hungarian (the code uses a greedy match).
 """
@@ -61,12 +61,12 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from clusterbench.augment import gaussian_noise, random_shift_rotate, simclr_augment
-from clusterbench.backbones import build_backbone
-from clusterbench.base import ClusteringMethod, Result
-from clusterbench.coding_rate import mcr2_loss, tcr_loss
-from clusterbench.lars import LARS
-from clusterbench.training import as_tensor, check_finite, generator, predict_in_batches, resolve_device
+from clusterbench.blocks.augment import gaussian_noise, random_shift_rotate, simclr_augment
+from clusterbench.blocks.backbones import build_backbone
+from clusterbench.framework.base import ClusteringMethod, Result
+from clusterbench.blocks.coding_rate import mcr2_loss, tcr_loss
+from clusterbench.blocks.lars import LARS
+from clusterbench.blocks.training import as_tensor, check_finite, generator, predict_in_batches, resolve_device
 
 PROCEDURES = ("one_stage", "two_stage", "three_stage", "tcr_ensc")
 
@@ -362,7 +362,7 @@ class NMCE(ClusteringMethod):
         z = out[:, :c.z_dim].cpu().numpy()
         check_finite(float(np.abs(z).sum()), "NMCE features")
         if c.procedure == "tcr_ensc":
-            from clusterbench.ensc import ensc
+            from clusterbench.blocks.ensc import ensc
 
             labels, _ = ensc(z, n_clusters, gamma=c.ensc_gamma, tau=c.ensc_tau, seed=seed)
         else:

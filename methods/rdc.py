@@ -3,7 +3,7 @@
 Phase 1, instance-level self-supervision (Sec. 3.1, Eq. 1-2): the
 d-500-500-2000-10 autoencoder is pretrained with adversarially constrained
 interpolation (ACAI) and shift/rotate augmentation. This is the suite's shared
-``acai`` pretraining recipe (:mod:`clusterbench.pretrain`), the same weights
+``acai`` pretraining recipe (:mod:`clusterbench.blocks.pretrain`), the same weights
 DynAE starts from ("identical ... pretraining phases", Sec. 3.5).
 
 Phase 2, proximity-level self-supervision (Sec. 3.2-3.5, Algorithm 1, lines 11-27).
@@ -70,7 +70,7 @@ named option, off by default:
 
 Ablation options (Sec. 4.2.3, Table 8; off by default): ``phase2 = False``
 skips P2 (k-means on the pretrained codes: P1 alone); ``dec_phase`` runs P3,
-DEC's clustering phase (:meth:`baselines.dec.DEC.cluster`: KL(P‖Q), SGD 0.01,
+DEC's clustering phase (:meth:`clusterbench.baselines.dec.DEC.cluster`: KL(P‖Q), SGD 0.01,
 momentum 0.9, target every ``dec_update_interval`` steps; the paper gives no
 settings, these are DEC-keras's), after P1 (and P2); the labels are then DEC's
 argmax q and R-DC's own result is kept in ``extras`` (``phase2_labels``).
@@ -79,7 +79,7 @@ Recorded for the figures (Figures 12-14 need the ground truth, which the fit
 never reads): per refresh, the history row (losses, τ, neighbour counts, and
 the latent geometry of Figures 1/15: ``twonn_id``, the TwoNN intrinsic
 dimension from the refresh's own k-NN distances, and ``lid_pca90``, the
-principal components for 90 % of the variance; clusterbench.geometry); in
+principal components for 90 % of the variance; clusterbench.blocks.geometry); in
 ``Result.extras`` the neighbour indices, reliable-neighbour and core masks of
 the refreshes (thinned evenly, first and last always kept, within
 ``record_budget`` entries) and the phase-1 embedding; with
@@ -100,8 +100,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from clusterbench.geometry import latent_geometry
-from clusterbench.pretrain import PretrainedAEMethod
+from clusterbench.blocks.geometry import latent_geometry
+from clusterbench.blocks.pretrain import PretrainedAEMethod
 
 
 @dataclass
@@ -129,7 +129,7 @@ class Config:
     # ablation (Sec. 4.2.3, Table 8): P1 is the pretraining, always on
     phase2: bool = True               # P2, proximity-level self-supervision (off: P1 alone, or P1 & P3)
     dec_phase: bool = False           # P3, DEC's clustering loss as pseudo-supervision after P1 (and P2)
-    dec_lr: float = 0.01              # P3 = baselines.dec.DEC.cluster: SGD(0.01, 0.9), T, tol, max_iter
+    dec_lr: float = 0.01              # P3 = clusterbench.baselines.dec.DEC.cluster: SGD(0.01, 0.9), T, tol, max_iter
     dec_update_interval: int = 140    #   (DEC-keras's MNIST/FMNIST settings; the paper gives none for P3)
     dec_tol: float = 0.001
     dec_max_iter: int = 20000
@@ -184,7 +184,7 @@ def centroids(Z: np.ndarray, indices: np.ndarray, reliable: np.ndarray) -> np.nd
 
 def proximity_structure(Z: np.ndarray, config: Config) -> dict:
     """Eq. 3-11 on the current embedding Z (N, p): neighbours, core mask, reliable mask, σ, τ."""
-    from clusterbench.cluster import knn
+    from clusterbench.blocks.kmeans_knn import knn
 
     k = config.M - 1 if config.m_counts_self else config.M
     D, indices = knn(Z, k)                                                  # Eq. 3 (faiss, exact)
@@ -299,10 +299,10 @@ class RDC(PretrainedAEMethod):
         modules) and inputs X (N, d); trains ``ae`` in place. Returns a Result."""
         import torch
 
-        from clusterbench.base import DivergenceError, Result
-        from clusterbench.cluster import kmeans
-        from clusterbench.pretrain import shift_rotate_flat
-        from clusterbench.training import as_tensor, check_finite, generator, minibatches, predict_in_batches, \
+        from clusterbench.framework.base import DivergenceError, Result
+        from clusterbench.blocks.kmeans_knn import kmeans
+        from clusterbench.blocks.pretrain import shift_rotate_flat
+        from clusterbench.blocks.training import as_tensor, check_finite, generator, minibatches, predict_in_batches, \
             resolve_device
 
         c = self.config
@@ -396,9 +396,9 @@ class RDC(PretrainedAEMethod):
         return Result(labels=labels, embedding=Z, history=history, extras=extras)
 
     def _dec_phase(self, ae, Xt, n_clusters: int, seed: int):
-        """P3 of the ablation (Sec. 4.2.3): DEC's clustering phase (:meth:`baselines.dec.DEC.cluster`,
+        """P3 of the ablation (Sec. 4.2.3): DEC's clustering phase (:meth:`clusterbench.baselines.dec.DEC.cluster`,
         KL(P‖Q), SGD with momentum 0.9, batch 256) on ``ae``. Returns (labels, Z, history)."""
-        from baselines.dec import DEC, DECConfig
+        from clusterbench.baselines.dec import DEC, DECConfig
 
         c = self.config
         dec = DEC(DECConfig(n_init=c.kmeans_n_init, lr=c.dec_lr, batch_size=c.batch_size,
@@ -412,7 +412,7 @@ class RDC(PretrainedAEMethod):
         writes them to scored_history.csv): ACC of the refresh's k-means assignment (with
         ``record_assignments``) and the share of true neighbours among all M neighbours of every
         point, of the core points, and among the reliable neighbours after filtering (recorded refreshes)."""
-        from clusterbench.metrics import cluster_acc
+        from clusterbench.framework.metrics import cluster_acc
 
         ex, y = result.extras, np.asarray(y)
         rows: dict[int, dict] = {}

@@ -7,10 +7,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from clusterbench.base import DivergenceError  # noqa: E402
+from clusterbench.framework.base import DivergenceError  # noqa: E402
 from clusterbench.data import Dataset  # noqa: E402
-from clusterbench.registry import resolve_config  # noqa: E402
-from methods.ahcl import (AHCL, AHCLConfig, adaptive_labels, ahcl_loss, deep_graph,  # noqa: E402
+from clusterbench.framework.registry import resolve_config  # noqa: E402
+from clusterbench.methods.ahcl import (AHCL, AHCLConfig, adaptive_labels, ahcl_loss, deep_graph,  # noqa: E402
                           default_gamma, mse_loss, pair_distances)
 
 SMOKE = dict(epochs=2, iterations=2, batch_size=64, widths=[4, 8, 8], fc_hidden=16, z_dim=8, mlp_width=16,
@@ -123,7 +123,7 @@ def test_image_network_and_clustering_choice():
 
 @pytest.mark.parametrize("z_rms", [None, 1.0])
 def test_batch_standardised_z_has_rms_pair_distance_m(z_rms):
-    from methods.ahcl import SiameseAE
+    from clusterbench.methods.ahcl import SiameseAE
     torch.manual_seed(0)
     c = AHCLConfig(**SMOKE, z_rms=z_rms)
     model = SiameseAE((5,), c).train()
@@ -135,7 +135,7 @@ def test_batch_standardised_z_has_rms_pair_distance_m(z_rms):
 
 
 def test_class_block_affinity_on_two_tight_groups():
-    from methods.ahcl import class_block_affinity
+    from clusterbench.methods.ahcl import class_block_affinity
     rng = np.random.default_rng(0)
     Z = np.concatenate([rng.normal(0, 0.01, (30, 3)), rng.normal(0, 0.01, (20, 3)) + [2.0, 0, 0]]).astype(np.float32)
     y = np.repeat([4, 7], [30, 20])
@@ -148,7 +148,7 @@ def test_class_block_affinity_on_two_tight_groups():
 
 
 def test_scored_clusterings_are_the_recorded_ones():
-    from clusterbench.metrics import cluster_acc, nmi
+    from clusterbench.framework.metrics import cluster_acc, nmi
     data = _blobs()
     r = AHCL(AHCLConfig(**SMOKE, snapshot_epochs=[1, 2])).fit_predict(data, 3, seed=0)
     scores = AHCL.scored_diagnostics(r, data.y)
@@ -164,7 +164,7 @@ def test_scored_clusterings_are_the_recorded_ones():
 def test_smoke_fit_beats_chance_on_blobs():
     data = _blobs()
     r = AHCL(AHCLConfig(**{**SMOKE, "epochs": 6, "iterations": 5})).fit_predict(data, 3, seed=0)
-    from clusterbench.metrics import cluster_acc
+    from clusterbench.framework.metrics import cluster_acc
     assert cluster_acc(data.y, r.extras["labels_km_z"]) > 0.6
 
 

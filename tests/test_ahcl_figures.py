@@ -22,7 +22,7 @@ def _script():
 
 
 def test_figures_from_recorded_snapshots_and_histories(tmp_path):
-    from clusterbench.runner import run_seeds
+    from clusterbench.framework.runner import run_seeds
 
     run_seeds("ahcl", "digits", [0], profile="smoke", out=tmp_path / "runs",
               overrides={"snapshot_epochs": [1, 2]}, log=lambda m: None)

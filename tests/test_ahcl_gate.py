@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from clusterbench.check import load_config
-from clusterbench.cli import main
+from clusterbench.framework.gate import load_config
+from clusterbench.framework.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 GATE = REPO / "config" / "regression_ahcl.yaml"
@@ -36,7 +36,7 @@ def test_ci_gate_usps_reproduces(tmp_path):
     if not (SHARED_MIRROR / "usps_all.mat").exists():
         pytest.skip("shared dataset mirror not present")
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", CLUSTERBENCH_DATA=str(tmp_path / "data"))
-    exe = [sys.executable, "-m", "clusterbench.cli"]
+    exe = [sys.executable, "-m", "clusterbench.framework.cli"]
     procs = [subprocess.Popen(exe + ["run", "--method", method, "--dataset", "usps", "--profile", "cpu",
                                      "--seed", "0-9", "--out", str(tmp_path / "runs"),
                                      "--mirror", str(SHARED_MIRROR), "--strict"],

@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 import torch
 
-from clusterbench import pretrain
-from clusterbench.base import DivergenceError
+from clusterbench.blocks import pretrain
+from clusterbench.framework.base import DivergenceError
 from clusterbench.data import load_dataset
-from clusterbench.dec_loss import kl_divergence, soft_assignment, target_distribution
-from clusterbench.registry import resolve_config
-from clusterbench.runner import run_seeds
+from clusterbench.blocks.dec_loss import kl_divergence, soft_assignment, target_distribution
+from clusterbench.framework.registry import resolve_config
+from clusterbench.framework.runner import run_seeds
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -71,7 +71,7 @@ def test_kl_is_keras_kld_batch_mean():
 
 
 def test_idec_loss_is_mse_element_mean_plus_gamma_kl():
-    from baselines.idec import IDEC
+    from clusterbench.baselines.idec import IDEC
 
     method = IDEC(IDEC.Config(gamma=0.1))
     x = torch.tensor([[0.0, 1.0, 2.0], [1.0, 1.0, 1.0]])
@@ -83,7 +83,7 @@ def test_idec_loss_is_mse_element_mean_plus_gamma_kl():
 
 
 def test_dynae_conflicted_mask_by_hand():
-    from baselines.dynae import conflicted_mask
+    from clusterbench.baselines.dynae import conflicted_mask
 
     q = torch.tensor([[0.9, 0.05, 0.05], [0.4, 0.35, 0.25], [0.2, 0.5, 0.3]])
     # β1 = 0.3, β2 = 0.15: row 0 confident, row 1 margin 0.05 → conflicted, row 2 margin 0.2 → unconflicted
@@ -91,7 +91,7 @@ def test_dynae_conflicted_mask_by_hand():
 
 
 def test_autoencoder_shape_and_linear_embedding():
-    from clusterbench.nets import Autoencoder, Critic
+    from clusterbench.blocks.nets import Autoencoder, Critic
 
     ae = Autoencoder(2)  # input narrower than the 10-d embedding: the network is unchanged
     assert ae.dims == [2, 500, 500, 2000, 10]
@@ -168,7 +168,7 @@ def test_layerwise_denoising_recipe_runs():
 # ----------------------------------------------------------------- fits
 
 def test_ae_kmeans_beats_chance_on_digits():
-    from clusterbench.metrics import evaluate
+    from clusterbench.framework.metrics import evaluate
 
     data, _, result = _fit("ae_kmeans")
     assert result.embedding.shape == (data.n_samples, 10)
@@ -216,8 +216,8 @@ def test_dag_has_one_pretraining_job_per_dataset_and_recipe(tmp_path):
 
 
 def test_cli_pretrain_writes_weights_beside_done_json(tmp_path, monkeypatch):
-    from clusterbench.cli import main
-    from clusterbench.io import read_json
+    from clusterbench.framework.cli import main
+    from clusterbench.framework.atomic import read_json
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("CLUSTERBENCH_PRETRAINED")

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from clusterbench.metrics import cluster_acc
-from clusterbench.registry import resolve_config
+from clusterbench.framework.metrics import cluster_acc
+from clusterbench.framework.registry import resolve_config
 
 
 @pytest.mark.parametrize("method", ["kmeans", "spectral"])
@@ -27,7 +27,7 @@ def test_spectral_follows_curved_clusters_where_kmeans_cannot():
 
 
 def test_knn_affinity_is_symmetric_and_sparse(blobs):
-    from baselines.spectral import knn_affinity
+    from clusterbench.blocks.spectral import knn_affinity
 
     W = knn_affinity(blobs.flat(), 5)
     assert (abs(W - W.T) > 1e-12).nnz == 0
@@ -36,7 +36,7 @@ def test_knn_affinity_is_symmetric_and_sparse(blobs):
 
 
 def test_faiss_and_sklearn_kmeans_agree_on_easy_data(blobs):
-    from clusterbench.cluster import kmeans
+    from clusterbench.blocks.kmeans_knn import kmeans
 
     a, _ = kmeans(blobs.flat(), 3, seed=0, backend="sklearn")
     b, _ = kmeans(blobs.flat(), 3, seed=0, backend="faiss")
@@ -44,7 +44,7 @@ def test_faiss_and_sklearn_kmeans_agree_on_easy_data(blobs):
 
 
 def test_knn_excludes_self():
-    from clusterbench.cluster import knn
+    from clusterbench.blocks.kmeans_knn import knn
 
     X = np.array([[0.0], [1.0], [3.0], [3.0]], dtype=np.float32)
     d, i = knn(X, 1)
@@ -56,11 +56,11 @@ def test_knn_excludes_self():
 @pytest.mark.parametrize("seed", range(6))
 def test_ncut_embedding_separates_disconnected_components(seed, dense_max_n, monkeypatch):
     """Eigenvalue 1 repeated once per component: every copy must be found, for every start vector."""
-    import baselines.spectral
-    from baselines.spectral import knn_affinity, ncut_embedding
-    from clusterbench.cluster import kmeans
+    import clusterbench.blocks.spectral
+    from clusterbench.blocks.spectral import knn_affinity, ncut_embedding
+    from clusterbench.blocks.kmeans_knn import kmeans
 
-    monkeypatch.setattr(baselines.spectral, "DENSE_EIGH_MAX_N", dense_max_n)
+    monkeypatch.setattr(clusterbench.blocks.spectral, "DENSE_EIGH_MAX_N", dense_max_n)
 
     rng = np.random.default_rng(0)
     X = np.concatenate([rng.standard_normal((100, 3)) * 0.1 + 10 * i for i in range(4)]).astype(np.float32)
@@ -70,13 +70,13 @@ def test_ncut_embedding_separates_disconnected_components(seed, dense_max_n, mon
 
 
 def test_dense_and_arpack_ncut_embeddings_span_the_same_space(monkeypatch):
-    import baselines.spectral
-    from baselines.spectral import knn_affinity, ncut_embedding
+    import clusterbench.blocks.spectral
+    from clusterbench.blocks.spectral import knn_affinity, ncut_embedding
 
     X = np.random.default_rng(1).standard_normal((300, 5)).astype(np.float32)
     W = knn_affinity(X, 10)
     dense = ncut_embedding(W, 6, seed=0).astype(np.float64)
-    monkeypatch.setattr(baselines.spectral, "DENSE_EIGH_MAX_N", 0)
+    monkeypatch.setattr(clusterbench.blocks.spectral, "DENSE_EIGH_MAX_N", 0)
     arpack = ncut_embedding(W, 6, seed=0).astype(np.float64)
     Qd, _ = np.linalg.qr(dense)
     Qa, _ = np.linalg.qr(arpack)

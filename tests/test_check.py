@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from clusterbench.check import check_published, check_reference, load_config, reference_frame
-from clusterbench.cli import main
-from clusterbench.published import load_published
+from clusterbench.framework.gate import check_published, check_reference, load_config, reference_frame
+from clusterbench.framework.cli import main
+from clusterbench.framework.published import load_published
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_MIRROR = REPO.parent / "shared" / "datasets"
@@ -99,7 +99,7 @@ def test_reference_mode_flags_moves_beyond_seed_noise(tmp_path, gate):
     rng = np.random.default_rng(0)
     acc = list(0.60 + 0.01 * rng.standard_normal(10))
     write_records(tmp_path / "runs", "quick", "digits", "kmeans", {"acc": acc, "nmi_max": acc})
-    from clusterbench.aggregate import aggregate
+    from clusterbench.framework.aggregate import aggregate
 
     reference = reference_frame(aggregate(tmp_path / "runs", "quick"), "quick", ["acc", "nmi_max"])
     assert list(reference.metric) == ["acc", "nmi_max"] and reference["n"].tolist() == [10, 10]
@@ -126,7 +126,7 @@ def test_repository_gate_config_is_consistent():
     """Gated cells have published values; deviations are the measured cells beyond max(3, 2 std)."""
     config = load_config(REPO / "config" / "regression.yaml")
     published = load_published()
-    from clusterbench.published import published_value
+    from clusterbench.framework.published import published_value
 
     cells = config["gated"] + config["deviations"]
     keys = {(c["method"], c["dataset"], c["metric"]) for c in cells}
@@ -150,7 +150,7 @@ def test_stored_references_are_well_formed():
 
 def test_quick_reference_digits_kmeans(tmp_path):
     """Self-reference gate on the embedded digits set: k-means' quick numbers match results/reference/quick.csv."""
-    from clusterbench.runner import run_seeds
+    from clusterbench.framework.runner import run_seeds
 
     reference = REPO / "results" / "reference" / "quick.csv"
     if not reference.exists():
@@ -168,7 +168,7 @@ def gate_runs(tmp_path_factory):
         pytest.skip("shared dataset mirror not present")
     import os
 
-    from clusterbench.runner import run_seeds
+    from clusterbench.framework.runner import run_seeds
 
     root = tmp_path_factory.mktemp("gate_runs")
     cache = tmp_path_factory.mktemp("gate_data")
@@ -208,7 +208,7 @@ def test_ci_gate_fails_on_broken_metric(gate_runs, tmp_path, monkeypatch, capsys
     """Inject a broken ACC (labels scored against shuffled ground truth) into K-Means/UMIST: exit 1, cell named."""
     import shutil
 
-    import clusterbench.runner as runner
+    import clusterbench.framework.runner as runner
 
     root, cache = gate_runs
     broken_root = tmp_path / "runs"

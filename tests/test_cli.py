@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from clusterbench.cli import main
+from clusterbench.framework.cli import main
 
 
 def test_list(capsys):

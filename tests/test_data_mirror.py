@@ -142,7 +142,7 @@ def _published(paper: str, method: str, dataset: str, metric: str) -> float:
 
 def test_cli_kmeans_on_umist_matches_ahcl(tmp_path, cache):
     """`clusterbench run --method kmeans --dataset umist --seed 0` offline through the mirror: ACC near AHCL's 42.87 %."""
-    from clusterbench.cli import main
+    from clusterbench.framework.cli import main
 
     published = _published("ahcl", "kmeans", "umist", "acc")
     assert published == pytest.approx(0.4287)

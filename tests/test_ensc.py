@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from clusterbench.ensc import ensc, ensc_affinity, self_expression
-from clusterbench.metrics import evaluate
+from clusterbench.blocks.ensc import ensc, ensc_affinity, self_expression
+from clusterbench.framework.metrics import evaluate
 
 
 def _union_of_subspaces(n_per=40, dims=(3, 3, 4, 2), ambient=20, seed=0):

@@ -1,4 +1,4 @@
-"""Latent geometry (clusterbench/geometry.py): TwoNN intrinsic dimension and the PCA-90 % linear dimension
+"""Latent geometry (clusterbench/blocks/geometry.py): TwoNN intrinsic dimension and the PCA-90 % linear dimension
 (R-DC Figures 1 and 15) on point sets of known dimension."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from clusterbench.geometry import latent_geometry, pca_dimension, twonn_dimension
+from clusterbench.blocks.geometry import latent_geometry, pca_dimension, twonn_dimension
 
 
 @pytest.mark.parametrize("d", [2, 5])
@@ -28,7 +28,7 @@ def test_twonn_sees_a_curved_manifold_as_low_dimensional():
 
 
 def test_twonn_reuses_given_distances_and_drops_duplicates():
-    from clusterbench.cluster import knn
+    from clusterbench.blocks.kmeans_knn import knn
 
     X = np.random.default_rng(2).random((500, 3)).astype(np.float32)
     D, _ = knn(X, 5)

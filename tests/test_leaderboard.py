@@ -142,7 +142,7 @@ def test_two_submissions_of_one_method_are_refused(tmp_path):
 
 
 def test_bad_submission_is_one_line_and_exit_2_before_anything_is_written(tmp_path, capsys):
-    from clusterbench.cli import main
+    from clusterbench.framework.cli import main
 
     dest = _copy_example(tmp_path)
     (dest / "submission.yaml").write_text((dest / "submission.yaml").read_text().replace("display:", "displayed:"))
@@ -178,8 +178,8 @@ def _fake_runs(root: Path, profile="smoke"):
 
 @pytest.fixture(scope="module")
 def doc(tmp_path_factory):
-    from clusterbench.published import load_published
-    from clusterbench.registry import load_profile
+    from clusterbench.framework.published import load_published
+    from clusterbench.framework.registry import load_profile
 
     tmp_path = tmp_path_factory.mktemp("leaderboard")
     _fake_runs(tmp_path / "runs")
@@ -235,7 +235,7 @@ def test_markdown_sections_and_published_rows_without_rank(doc):
 
 
 def test_table2_markdown_is_one_table_per_metric():
-    from clusterbench.report.tables import load_spec, render
+    from clusterbench.framework.report.tables import load_spec, render
 
     spec = load_spec(REPO / "config" / "tables" / "table2.yaml")
     runs = pd.DataFrame([{"dataset": d, "method": "kmeans", "status": "ok", "acc": 0.5, "nmi": 0.4, "ari": 0.3,

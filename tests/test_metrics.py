@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from clusterbench import metrics as M
+from clusterbench.framework import metrics as M
 
 
 def test_acc_perfect_under_permutation():

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from clusterbench.base import DivergenceError, seed_everything
-from clusterbench.coding_rate import coding_rate, coding_rate_per_cluster, mcr2_loss, tcr_loss
+from clusterbench.framework.base import DivergenceError, seed_everything
+from clusterbench.blocks.coding_rate import coding_rate, coding_rate_per_cluster, mcr2_loss, tcr_loss
 from clusterbench.data import Dataset
-from clusterbench.lars import LARS
-from methods.nmce import NMCE, NMCEConfig, gumbel_softmax, view_average, zsim_between_within
+from clusterbench.blocks.lars import LARS
+from clusterbench.methods.nmce import NMCE, NMCEConfig, gumbel_softmax, view_average, zsim_between_within
 
 
 def _np_R(Z, eps):
@@ -167,7 +167,7 @@ def test_tcr_ensc_on_small_images_with_resnet():
 
 
 def test_runner_records_zsim_diagnostics(tmp_path):
-    from clusterbench.runner import run_seeds
+    from clusterbench.framework.runner import run_seeds
 
     records = run_seeds("nmce", "rdc_four_curves", [0], profile="smoke", out=tmp_path, log=lambda *_: None)
     assert records[0]["status"] == "ok"
@@ -177,7 +177,7 @@ def test_runner_records_zsim_diagnostics(tmp_path):
 
 def test_mlp_elu_matches_torch_elu():
     """The exp-based ELU of the MLP backbone equals F.elu (values and gradients) to float32 rounding."""
-    from clusterbench.backbones import ELU
+    from clusterbench.blocks.backbones import ELU
 
     x = torch.linspace(-30, 30, 2001).reshape(-1, 3).requires_grad_()
     x_ref = x.detach().clone().requires_grad_()
@@ -193,8 +193,8 @@ def test_gate_file_covers_table_a1():
     (|gap| beyond the tolerance, with an explanation); gated cells name published numbers."""
     from pathlib import Path
 
-    from clusterbench.check import load_config
-    from clusterbench.published import load_published, published_value
+    from clusterbench.framework.gate import load_config
+    from clusterbench.framework.published import load_published, published_value
 
     config = load_config(Path(__file__).resolve().parent.parent / "config" / "regression_nmce.yaml")
     published = load_published()

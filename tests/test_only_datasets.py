@@ -4,15 +4,15 @@ import dataclasses
 
 import pytest
 
-from clusterbench.registry import ConfigError, _methods, applicable, methods, resolve_config
-from clusterbench.published import load_published
-from clusterbench.report.tables import build_cells, spec_pairs
+from clusterbench.framework.registry import ConfigError, _methods, applicable, methods, resolve_config
+from clusterbench.framework.published import load_published
+from clusterbench.framework.report.tables import build_cells, spec_pairs
 
 
 def _entry(tmp_path, monkeypatch, body: str):
     (tmp_path / "methods").mkdir(exist_ok=True)
     (tmp_path / "methods" / "kmeans.yaml").write_text(
-        "display: K\nimplementation: baselines.kmeans:KMeans\nkind: baseline\n" + body)
+        "display: K\nimplementation: clusterbench.baselines.kmeans:KMeans\nkind: baseline\n" + body)
     monkeypatch.setenv("CLUSTERBENCH_CONFIG", str(tmp_path))
     _methods.cache_clear()
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from clusterbench.published import (
+from clusterbench.framework.published import (
     COLUMNS,
     REQUIRED_TABLES,
     default_directory,

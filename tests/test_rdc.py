@@ -8,7 +8,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from methods.rdc import (RDC, Config, centroids, core_points, proximity_structure, rdc_loss,  # noqa: E402
+from clusterbench.methods.rdc import (RDC, Config, centroids, core_points, proximity_structure, rdc_loss,  # noqa: E402
                          reliable_neighbours, should_stop, true_neighbour_shares)
 
 # Distances of five points to their M = 3 nearest neighbours (ascending), with known answers
@@ -103,7 +103,7 @@ def test_stopping_rule():
 
 
 def _tiny_ae(d, seed=0):
-    from clusterbench.nets import Autoencoder
+    from clusterbench.blocks.nets import Autoencoder
 
     torch.manual_seed(seed)
     return Autoencoder(d, [16, 16, 32], 4)
@@ -118,7 +118,7 @@ def _fit(data, seed=0, **overrides):
 
 
 def test_fit_deterministic_records_and_stops(blobs):
-    from clusterbench.metrics import evaluate
+    from clusterbench.framework.metrics import evaluate
 
     a, b = _fit(blobs, seed=3), _fit(blobs, seed=3)
     np.testing.assert_array_equal(a.labels, b.labels)
@@ -151,14 +151,14 @@ def test_fit_with_augmentation_and_code_variants():
 
 
 def test_divergence_raises(blobs):
-    from clusterbench.base import DivergenceError
+    from clusterbench.framework.base import DivergenceError
 
     with pytest.raises(DivergenceError):
         _fit(blobs, lr=1e30)
 
 
 def test_registered_smoke_run(tmp_path, monkeypatch):
-    from clusterbench.runner import run_seeds
+    from clusterbench.framework.runner import run_seeds
 
     monkeypatch.setenv("CLUSTERBENCH_PRETRAINED", str(tmp_path / "pre"))
     records = run_seeds("rdc", "digits", [0], profile="smoke", out=tmp_path / "runs", log=lambda *a: None)
@@ -173,7 +173,7 @@ def test_registered_smoke_run(tmp_path, monkeypatch):
 
 
 def test_table2_alpha_beta_resolved():
-    from clusterbench.registry import resolve_config
+    from clusterbench.framework.registry import resolve_config
 
     assert (resolve_config("rdc", "pneumoniamnist", "paper")[1].alpha,
             resolve_config("rdc", "pneumoniamnist", "paper")[1].beta) == (0.8, 1.0)
@@ -201,7 +201,7 @@ def test_figure16_script_records_then_plots(tmp_path):
 
 
 def test_history_records_latent_geometry_and_scored_history(blobs):
-    from clusterbench.geometry import pca_dimension
+    from clusterbench.blocks.geometry import pca_dimension
 
     r = _fit(blobs, seed=0, record_assignments=True, patience=10 ** 6)
     assert all(np.isfinite(h["twonn_id"]) and 1 <= h["lid_pca90"] <= 4 for h in r.history)
@@ -228,7 +228,7 @@ def test_true_neighbour_shares_by_hand():
 
 
 def test_ablation_options_p1_p3(blobs):
-    from clusterbench.cluster import kmeans
+    from clusterbench.blocks.kmeans_knn import kmeans
 
     p1 = _fit(blobs, seed=0, phase2=False)
     assert p1.extras["iterations"] == 0 and len(p1.history) == 1

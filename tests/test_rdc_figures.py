@@ -30,7 +30,7 @@ def _digits():
 
 
 def test_pretraining_monitor_is_called_at_log_steps_and_changes_nothing():
-    from clusterbench import pretrain
+    from clusterbench.blocks import pretrain
 
     data = _digits()
     for recipe in ("ae_mse", "acai_frozen"):
@@ -47,10 +47,10 @@ def test_pretraining_monitor_is_called_at_log_steps_and_changes_nothing():
 
 
 def test_dec_and_dynae_monitor_and_phase1_labels():
-    from baselines.dec import DEC, DECConfig
-    from baselines.dynae import DynAE, DynAEConfig
-    from clusterbench.geometry import latent_geometry
-    from clusterbench.nets import Autoencoder
+    from clusterbench.baselines.dec import DEC, DECConfig
+    from clusterbench.baselines.dynae import DynAE, DynAEConfig
+    from clusterbench.blocks.geometry import latent_geometry
+    from clusterbench.blocks.nets import Autoencoder
 
     data = _digits()
     X = torch.as_tensor(data.flat())
@@ -70,7 +70,7 @@ def test_dec_and_dynae_monitor_and_phase1_labels():
 
 
 def test_runner_pretraining_override_and_scored_history(tmp_path, monkeypatch):
-    from clusterbench.runner import run_hash, run_seeds
+    from clusterbench.framework.runner import run_hash, run_seeds
 
     monkeypatch.setenv("CLUSTERBENCH_PRETRAINED", str(tmp_path / "pre"))
     over = {"recipe": "acai_frozen", "overrides": {"iterations": 6}}
@@ -79,7 +79,7 @@ def test_runner_pretraining_override_and_scored_history(tmp_path, monkeypatch):
     assert rec["status"] == "ok"
     assert rec["run_info"]["pretrain"]["recipe"] == "acai_frozen"
     assert rec["run_info"]["pretrain"]["config"]["iterations"] == 6
-    from clusterbench.registry import resolve_config
+    from clusterbench.framework.registry import resolve_config
 
     cfg = resolve_config("rdc", "digits", "smoke")[1]
     assert rec["config_hash"] == run_hash("rdc", "digits", "smoke", cfg, over) != run_hash("rdc", "digits", "smoke", cfg)

@@ -1,6 +1,6 @@
 import pytest
 
-from clusterbench.registry import ConfigError, get_method, load_profile, methods, resolve_config
+from clusterbench.framework.registry import ConfigError, get_method, load_profile, methods, resolve_config
 
 
 def test_registry_lists_baselines_first():
@@ -28,13 +28,13 @@ def test_unknown_names_are_rejected_with_their_name():
 def test_typo_in_method_yaml_is_rejected(tmp_path, monkeypatch):
     (tmp_path / "methods").mkdir()
     (tmp_path / "methods" / "kmeans.yaml").write_text(
-        "display: K\nimplementation: baselines.kmeans:KMeans\nkind: baseline\nprofils: {}\n")
+        "display: K\nimplementation: clusterbench.baselines.kmeans:KMeans\nkind: baseline\nprofils: {}\n")
     monkeypatch.setenv("CLUSTERBENCH_CONFIG", str(tmp_path))
     with pytest.raises(ConfigError, match="profils"):
         methods()
     (tmp_path / "methods" / "kmeans.yaml").write_text(
-        "display: K\nimplementation: baselines.kmeans:KMeans\nkind: baseline\nparams: {n_int: 3}\n")
-    from clusterbench.registry import _methods
+        "display: K\nimplementation: clusterbench.baselines.kmeans:KMeans\nkind: baseline\nparams: {n_int: 3}\n")
+    from clusterbench.framework.registry import _methods
 
     _methods.cache_clear()
     with pytest.raises(ConfigError, match="n_int"):

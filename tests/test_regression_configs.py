@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from clusterbench.check import cell_published_value, load_config
-from clusterbench.published import load_published
+from clusterbench.framework.gate import cell_published_value, load_config
+from clusterbench.framework.published import load_published
 
 REPO = Path(__file__).resolve().parent.parent
 

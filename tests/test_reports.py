@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from clusterbench.published import REQUIRED_TABLES, load_published
-from clusterbench.report.index import render_index, table_specs
-from clusterbench.report.tables import build_cells, load_spec, render, spec_pairs, table_status
+from clusterbench.framework.published import REQUIRED_TABLES, load_published
+from clusterbench.framework.report.index import render_index, table_specs
+from clusterbench.framework.report.tables import build_cells, load_spec, render, spec_pairs, table_status
 
 REPO = Path(__file__).resolve().parent.parent
 TABLES = REPO / "config" / "tables"
@@ -107,7 +107,7 @@ def test_variant_rows_read_a_methods_alternative_clusterings(published):
 def test_table_profile_overrides_the_specs_profile(tmp_path):
     import json
 
-    from clusterbench.cli import main
+    from clusterbench.framework.cli import main
     for seed, acc in enumerate([0.40, 0.42]):
         d = tmp_path / "runs" / "cpu" / "umist" / "kmeans" / f"seed{seed}"
         d.mkdir(parents=True)
@@ -126,7 +126,7 @@ def test_table_profile_overrides_the_specs_profile(tmp_path):
 
 
 def test_unregistered_method_says_not_implemented_then_fills_in(published, monkeypatch):
-    from clusterbench.report import tables
+    from clusterbench.framework.report import tables
 
     spec = {"rows": [{"label": "Future", "method": "future_method", "published": "kmeans"}],
             "datasets": [{"dataset": "umist", "label": "UMIST"}], "metrics": [{"key": "acc"}],
@@ -156,7 +156,7 @@ def test_rows_and_columns_can_carry_dataset_and_metric(published):
 def test_error_rate_is_the_complement_of_acc(published):
     spec = load_spec(_spec_path("nmce", "1"))
     runs = _runs([("coil20", "kmeans", "ok", {"acc": 0.9}), ("coil20", "spectral", "ok", {"acc": 0.8})])
-    from clusterbench.report import tables
+    from clusterbench.framework.report import tables
 
     spec = dict(spec, rows=[{"label": "NMCE", "method": "kmeans", "published": "nmce"},
                             {"label": "SC", "method": "spectral"}])
@@ -216,7 +216,7 @@ def _bib_entries(path: Path) -> dict[str, str]:
 
 def test_bibliography_covers_papers_baselines_and_datasets():
     from clusterbench.data import DATASETS
-    from clusterbench.registry import methods
+    from clusterbench.framework.registry import methods
 
     entries = _bib_entries(REPO / "references.bib")
     for paper in ("ahcl", "pad", "dccm", "rdc", "nmce", "dec", "idec", "dynae"):
@@ -240,7 +240,7 @@ def test_citation_cff():
 
 
 def test_dataset_table_prints_the_papers_table1_beside(published):
-    from clusterbench.report.tables import render_dataset_table
+    from clusterbench.framework.report.tables import render_dataset_table
 
     md, tex = render_dataset_table(["umist", "palm", "digits"], {}, "cpu", published, ("ahcl", "1"))
     assert "| 575 / 1024 / 20 " in md and "| 2000 / 256 / 100 " in md
@@ -255,7 +255,7 @@ def test_dataset_table_prints_the_papers_table1_beside(published):
 
 def test_best_marks_need_two_reproduced_means():
     """One reproduced row beside published-only rows is not marked best; with two, the lower error is."""
-    from clusterbench.report.tables import Cell, _ranks
+    from clusterbench.framework.report.tables import Cell, _ranks
 
     error = [{"metric": {"lower_is_better": True}}]
     published_only, ours = Cell("1.79 (published)"), Cell("40.06 ± 2.45", mean=40.06)

@@ -3,8 +3,8 @@ import json
 import numpy as np
 import pytest
 
-from clusterbench.base import DivergenceError
-from clusterbench.runner import run_seeds, seed_dir
+from clusterbench.framework.base import DivergenceError
+from clusterbench.framework.runner import run_seeds, seed_dir
 
 
 def test_records_and_resume(tmp_path):
@@ -30,7 +30,7 @@ def test_records_and_resume(tmp_path):
 
 
 def test_divergence_is_a_failed_record(tmp_path, monkeypatch):
-    from baselines import kmeans as km
+    from clusterbench.baselines import kmeans as km
 
     def diverge(self, data, n_clusters, *, seed, device="cpu"):
         raise DivergenceError("loss became nan at step 3")
@@ -42,7 +42,7 @@ def test_divergence_is_a_failed_record(tmp_path, monkeypatch):
 
 
 def test_bug_fails_loudly_and_leaves_no_record(tmp_path, monkeypatch):
-    from baselines import kmeans as km
+    from clusterbench.baselines import kmeans as km
 
     def bug(self, data, n_clusters, *, seed, device="cpu"):
         raise ZeroDivisionError("bug")
@@ -70,7 +70,7 @@ def test_unavailable_dataset_gives_unavailable_records(tmp_path, monkeypatch):
 
 
 def test_aggregate_keeps_method_diagnostics(tmp_path):
-    from clusterbench.aggregate import records_to_frame
+    from clusterbench.framework.aggregate import records_to_frame
 
     base = {"profile": "quick", "dataset": "digits", "method": "m", "status": "ok", "metrics": {"acc": 0.5}}
     frame = records_to_frame([{**base, "seed": 0, "diagnostics": {"zsim_within": 0.9}}, {**base, "seed": 1}])

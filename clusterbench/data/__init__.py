@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io import atomic_path
+from ..framework.atomic import atomic_path
 from .catalog import DATASETS, DatasetSpec
 from .download import ChecksumError, DatasetUnavailable, RemoteFile, data_home, fetch, mirror_setting
 

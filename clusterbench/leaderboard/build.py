@@ -174,7 +174,7 @@ def draw_diagrams(doc: dict, paths: dict[str, Path]) -> None:
             matplotlib.use("Agg")
             import matplotlib.pyplot as plt
 
-            from ..io import atomic_path
+            from ..framework.atomic import atomic_path
 
             fig, ax = plt.subplots(figsize=(7.5, 1.2), dpi=120)
             ax.axis("off")

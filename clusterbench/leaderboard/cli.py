@@ -9,10 +9,10 @@ from .ranking import TESTS
 
 
 def cmd_leaderboard(args) -> int:
-    from ..published import load_published
-    from ..registry import load_profile
-    from ..report.tables import suite_version
-    from ..runner import _git_revision
+    from ..framework.published import load_published
+    from ..framework.registry import load_profile
+    from ..framework.report.tables import suite_version
+    from ..framework.runner import _git_revision
     from .build import LEADERBOARD_METRICS, build, draw_diagrams, paper_reports, render_markdown
     from .results import results_table, write_csv
     from .submissions import load_submissions
@@ -28,7 +28,7 @@ def cmd_leaderboard(args) -> int:
                 reports=paper_reports(reports),
                 diagram_names={m: str(p.resolve().relative_to(reports.resolve())) for m, p in cd.items()})
     draw_diagrams(doc, cd)
-    from ..io import write_text
+    from ..framework.atomic import write_text
 
     write_text(args.out_json, json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
     write_text(args.out_md, render_markdown(doc, args.metric))

@@ -181,7 +181,7 @@ def cd_diagram(result: dict, path, title: str, labels: dict[str, str] | None = N
     import matplotlib.pyplot as plt
     import scikit_posthocs as sp
 
-    from ..io import atomic_path
+    from ..framework.atomic import atomic_path
 
     labels = labels or {}
     names = [labels.get(m, m) for m in result["methods"]]

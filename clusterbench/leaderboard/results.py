@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..budget import sem as _sem
-from ..metrics import METRICS
+from ..framework.metrics import METRICS
 
 COLUMNS = [
     "source", "profile", "method", "display", "dataset", "metric", "mean", "std", "sem", "n_ok", "n",
@@ -48,7 +48,7 @@ def _stats(values: list[float]) -> tuple[float | None, float | None, float | Non
 
 
 def _display_names() -> dict[str, str]:
-    from ..registry import methods
+    from ..framework.registry import methods
 
     return {name: entry.display for name, entry in methods().items()}
 
@@ -188,7 +188,7 @@ def results_table(runs_root: Path, published: pd.DataFrame | None, submissions=(
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """The tidy table as CSV (``values`` and ``seeds`` joined with ``;``), written atomically."""
-    from ..io import write_text
+    from ..framework.atomic import write_text
 
     out = frame.copy()
     for col in ("values", "seeds"):

@@ -133,7 +133,7 @@ def _cross(cross: dict, test: dict) -> str:
 
 def render_site(doc: dict, out_dir: Path, reports_root: Path) -> Path:
     """Write ``out_dir/index.html`` and its assets; copy the diagrams and the JSON beside it."""
-    from ..io import write_text
+    from ..framework.atomic import write_text
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import yaml
 
-from ..metrics import METRICS
-from ..registry import ConfigError
+from ..framework.metrics import METRICS
+from ..framework.registry import ConfigError
 
 #: columns a results CSV may have besides the metrics
 CSV_KEYS = ("dataset", "seed")
@@ -159,7 +159,7 @@ def _read_records(folder: Path, datasets: set[str]) -> dict[tuple[str, int], dic
 def load_submission(folder: Path) -> Submission:
     """One submission folder, validated (metadata against the schema, values row by row)."""
     from ..data import DATASETS
-    from ..registry import methods
+    from ..framework.registry import methods
 
     folder = Path(folder)
     meta_path = folder / "submission.yaml"
@@ -173,7 +173,7 @@ def load_submission(folder: Path) -> Submission:
     if meta["method"] in methods():
         raise SubmissionError(f"{meta_path}: method: {meta['method']!r} is implemented by the suite; "
                               "run it (clusterbench run) instead of submitting numbers")
-    from ..registry import config_dir
+    from ..framework.registry import config_dir
 
     known_profiles = {p.stem for p in (config_dir() / "profiles").glob("*.yaml")}
     for profile in meta["profiles"]:

@@ -14,8 +14,8 @@ from pathlib import Path
 from sklearn.mixture import GaussianMixture
 
 from clusterbench.data import load_dataset
-from clusterbench.metrics import evaluate
-from clusterbench.registry import load_profile
+from clusterbench.framework.metrics import evaluate
+from clusterbench.framework.registry import load_profile
 
 KEYS = ("acc", "nmi", "nmi_geometric", "nmi_max", "ari")
 

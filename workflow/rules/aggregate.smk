@@ -1,4 +1,4 @@
-from clusterbench.registry import applicable as _applicable
+from clusterbench.framework.registry import applicable as _applicable
 
 
 # (dataset, method) pairs of the profile; a method's `only_datasets` (config/methods/*.yaml) drops the others

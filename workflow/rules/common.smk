@@ -2,10 +2,10 @@
 import os
 from pathlib import Path as _Path
 
-from clusterbench.check import load_config as _load_regression
-from clusterbench.registry import ConfigError, load_profile, validate_names
-from clusterbench.registry import get_method as _get_method
-from clusterbench.report.tables import load_spec, spec_pairs, spec_profile
+from clusterbench.framework.gate import load_config as _load_regression
+from clusterbench.framework.registry import ConfigError, load_profile, validate_names
+from clusterbench.framework.registry import get_method as _get_method
+from clusterbench.framework.report.tables import load_spec, spec_pairs, spec_profile
 
 PROFILE_NAME = config["profile"]
 try:

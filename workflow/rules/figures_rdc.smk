@@ -166,7 +166,7 @@ rule rdc_figure20:
 
 
 rule rdc_table8:
-    """Table 8 measured: P1, P1&P2, P1&P3, P1&P2&P3 (methods.rdc options phase2 / dec_phase)."""
+    """Table 8 measured: P1, P1&P2, P1&P3, P1&P2&P3 (clusterbench.methods.rdc options phase2 / dec_phase)."""
     input:
         f"{RDC_FIG_DIR}/ablation.csv",
     output:

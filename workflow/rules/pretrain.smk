@@ -1,4 +1,4 @@
-# Shared autoencoder pretraining (clusterbench.pretrain): one job per (profile, dataset, recipe)
+# Shared autoencoder pretraining (clusterbench.blocks.pretrain): one job per (profile, dataset, recipe)
 # trains every seed of the profile in one process; every method whose YAML says
 # `pretrain: <recipe>` waits for it and loads resources/pretrained/{profile}/{dataset}/{recipe}/seed{S}.pt.
 rule pretrain:

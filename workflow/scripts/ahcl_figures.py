@@ -23,7 +23,7 @@ import numpy as np
 
 
 def _save(fig, path: str) -> None:
-    from clusterbench.io import atomic_path
+    from clusterbench.framework.atomic import atomic_path
 
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
@@ -47,7 +47,7 @@ def figure2_3(args) -> None:
     import pandas as pd
     from sklearn.manifold import TSNE
 
-    from methods.ahcl import class_block_affinity
+    from clusterbench.methods.ahcl import class_block_affinity
 
     run_dir = Path(args.run)
     record = json.loads((run_dir / "record.json").read_text())
@@ -78,7 +78,7 @@ def figure2_3(args) -> None:
     m = record["config"]["margin"]
     fig, axes = plt.subplots(1, len(snaps), figsize=(4.2 * len(snaps), 4.0))
     for ax, (epoch, Z) in zip(np.atleast_1d(axes), snaps.items()):
-        block = class_block_affinity(Z, y, m)                     # methods.ahcl, Eq. 12-14
+        block = class_block_affinity(Z, y, m)                     # clusterbench.methods.ahcl, Eq. 12-14
         im = ax.imshow(block, cmap="viridis", vmin=0.0, vmax=max(block.max(), 1e-6))
         ax.set_title(f"epoch {epoch}")
         ax.set_xlabel("class"), ax.set_ylabel("class")

@@ -64,8 +64,8 @@ def main(argv=None) -> None:
 
     from clusterbench.data import load_dataset
     from clusterbench.data.catalog import DATASETS
-    from clusterbench.io import atomic_path
-    from clusterbench.registry import methods
+    from clusterbench.framework.atomic import atomic_path
+    from clusterbench.framework.registry import methods
 
     names, datasets = args.methods.split(","), args.datasets.split(",")
     registry = methods()

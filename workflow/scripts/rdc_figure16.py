@@ -14,13 +14,13 @@ Two steps, so that the figures are drawn from recorded embeddings:
 - ``plot``: reads that .npz and draws figure2.png and figure16.png.
 
 Choices where the paper is silent: encoder 2-32-2 and decoder 2-32-2, all
-linear (no activation); pretraining Adam(1e-3), batch 256, MSE. DEC (baselines.dec.DEC.cluster) as
+linear (no activation); pretraining Adam(1e-3), batch 256, MSE. DEC (clusterbench.baselines.dec.DEC.cluster) as
 its authors run it (XifengGuo/DEC-keras; reference/autoencoder-family.md §1):
 KMeans(n_init 20) centres on the pretrained codes, Student-t q (α = 1), target
 P refreshed every ``dec_update_interval`` steps on the full data, KL(P‖Q),
 SGD(0.01, momentum 0.9), batch 256, stop when < 0.1 % of the labels change
 between refreshes or after ``dec_max_iter`` steps; the decoder is dropped.
-R-DC: methods.rdc with its resolved ``paper`` configuration for
+R-DC: clusterbench.methods.rdc with its resolved ``paper`` configuration for
 rdc_four_curves (α = β = 0.6, M = 5, Adam 1e-3, refresh every 140 steps,
 Algorithm 1's stopping rule; no augmentation on 2-D points).
 Ground-truth labels only colour the plots and score the sidecar's ACC.
@@ -57,7 +57,7 @@ def pretrain(ae, X, epochs: int, seed: int, batch_size: int = 256, lr: float = 1
     import torch
     import torch.nn.functional as F
 
-    from clusterbench.training import as_tensor, check_finite, generator, minibatches
+    from clusterbench.blocks.training import as_tensor, check_finite, generator, minibatches
 
     Xt = as_tensor(X, torch.device("cpu"))
     gen = generator(seed)
@@ -78,13 +78,13 @@ def pretrain(ae, X, epochs: int, seed: int, batch_size: int = 256, lr: float = 1
 def record(args) -> None:
     import torch
 
-    from baselines.dec import DEC, DECConfig
-    from clusterbench.base import seed_everything
-    from clusterbench.cluster import kmeans
+    from clusterbench.baselines.dec import DEC, DECConfig
+    from clusterbench.framework.base import seed_everything
+    from clusterbench.blocks.kmeans_knn import kmeans
     from clusterbench.data import load_dataset
-    from clusterbench.io import atomic_path, write_text
-    from clusterbench.metrics import evaluate
-    from clusterbench.registry import resolve_config
+    from clusterbench.framework.atomic import atomic_path, write_text
+    from clusterbench.framework.metrics import evaluate
+    from clusterbench.framework.registry import resolve_config
 
     data = load_dataset("rdc_four_curves")
     X, y, K = data.flat().astype(np.float32), data.y, data.n_classes
@@ -126,7 +126,7 @@ def plot(args) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from clusterbench.io import atomic_path
+    from clusterbench.framework.atomic import atomic_path
 
     rec = np.load(args.embeddings)
     meta_path = Path(args.embeddings).with_suffix(".json")

@@ -5,22 +5,22 @@ Each sub-command runs an experiment once and writes what the figures need;
 
 - ``dynamics``: one data set, one seed. Phase 1 twice from scratch, with the
   latent geometry (ID by TwoNN, LID = principal components for 90 % of the
-  variance; clusterbench.geometry) logged through training: the reconstruction
+  variance; clusterbench.blocks.geometry) logged through training: the reconstruction
   recipe ``ae_mse`` (DEC's and IDEC's pretraining) and the ACAI recipe (DynAE's
   and R-DC's). Phase 2 from copies of those weights: DEC and IDEC
-  (baselines.dec.DEC.cluster) on ``ae_mse``; DynAE (baselines.dynae.DynAE.cluster)
-  and R-DC (methods.rdc.RDC.fit_phase2, with ``record_assignments``) on ACAI.
+  (clusterbench.baselines.dec.DEC.cluster) on ``ae_mse``; DynAE (clusterbench.baselines.dynae.DynAE.cluster)
+  and R-DC (clusterbench.methods.rdc.RDC.fit_phase2, with ``record_assignments``) on ACAI.
   DEC/DynAE log the geometry and their current assignments at every target
   update (the methods' ``monitor`` hook); R-DC logs it in its history. The
   labels are read only after the fits, to score ACC per update and R-DC's share
   of true neighbours (RDC.scored_history). Writes ``{out}.npz`` (embeddings,
   assignments) and ``{out}.json`` (histories, scores, budget, wall times).
 - ``alpha-beta``: R-DC over an α × β grid (Figure 17), run records through
-  clusterbench.runner, one summary CSV.
+  clusterbench.framework.runner, one summary CSV.
 - ``noise``: Gaussian noise of standard deviation ``level`` (pixel range [0, 1],
   clipped back to [0, 1]) added to the input data, pretraining and R-DC on the
   noised data (Figure 20), run records, one summary CSV.
-- ``ablation``: Table 8's P1, P1&P2, P1&P3, P1&P2&P3 (methods.rdc options
+- ``ablation``: Table 8's P1, P1&P2, P1&P3, P1&P2&P3 (clusterbench.methods.rdc options
   ``phase2``, ``dec_phase``), run records, summary CSV and markdown table.
 - ``runtime``: Table 6, seconds for the same number of training iterations of
   every reproduced method of the table on this machine, markdown + JSON.
@@ -83,20 +83,20 @@ def _budget(name: str) -> dict:
 
 
 def _json(path: Path, obj) -> None:
-    from clusterbench.io import write_json
+    from clusterbench.framework.atomic import write_json
 
     write_json(path, obj)
 
 
 def _npz(path: Path, **arrays) -> None:
-    from clusterbench.io import atomic_path
+    from clusterbench.framework.atomic import atomic_path
 
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         np.savez_compressed(f, **arrays)
 
 
 def _csv(path: Path, rows: list[dict]) -> None:
-    from clusterbench.io import write_text
+    from clusterbench.framework.atomic import write_text
 
     buf = io.StringIO()
     columns = list(dict.fromkeys(k for r in rows for k in r))
@@ -107,7 +107,7 @@ def _csv(path: Path, rows: list[dict]) -> None:
 
 
 def _scores(y, labels_list) -> list[float]:
-    from clusterbench.metrics import cluster_acc
+    from clusterbench.framework.metrics import cluster_acc
 
     return [cluster_acc(y, lab) for lab in labels_list]
 
@@ -117,19 +117,19 @@ def _scores(y, labels_list) -> list[float]:
 def dynamics(args) -> None:
     import torch
 
-    from baselines.dec import DEC
-    from baselines.dynae import DynAE
-    from baselines.idec import IDEC
-    from clusterbench.base import seed_everything
-    from clusterbench.cluster import kmeans
+    from clusterbench.baselines.dec import DEC
+    from clusterbench.baselines.dynae import DynAE
+    from clusterbench.baselines.idec import IDEC
+    from clusterbench.framework.base import seed_everything
+    from clusterbench.blocks.kmeans_knn import kmeans
     from clusterbench.data import load_dataset
-    from clusterbench.geometry import latent_geometry
-    from clusterbench.metrics import cluster_acc, evaluate
-    from clusterbench.pretrain import recipe_inputs, resolve_recipe, train_recipe
-    from clusterbench.registry import resolve_config
-    from clusterbench.runner import provenance
-    from clusterbench.training import as_tensor, predict_in_batches, resolve_device
-    from methods.rdc import RDC
+    from clusterbench.blocks.geometry import latent_geometry
+    from clusterbench.framework.metrics import cluster_acc, evaluate
+    from clusterbench.blocks.pretrain import recipe_inputs, resolve_recipe, train_recipe
+    from clusterbench.framework.registry import resolve_config
+    from clusterbench.framework.runner import provenance
+    from clusterbench.blocks.training import as_tensor, predict_in_batches, resolve_device
+    from clusterbench.methods.rdc import RDC
 
     b = _budget(args.budget)
     profile, seed, dev = b["profile"], args.seed, resolve_device(args.device)
@@ -232,7 +232,7 @@ def dynamics(args) -> None:
 # ----------------------------------------------------------------- sweeps through the runner
 
 def _run(method, dataset, seeds, root: Path, b: dict, overrides: dict, data=None):
-    from clusterbench.runner import run_seeds
+    from clusterbench.framework.runner import run_seeds
 
     return run_seeds(method, dataset, seeds, profile=b["profile"], out=root, overrides=overrides,
                      pretrain={"recipe": ACAI_RECIPE, "overrides": b["acai"]}, data=data,
@@ -322,18 +322,18 @@ def runtime(args) -> None:
     """
     import torch
 
-    from baselines.dec import DEC
-    from baselines.dynae import DynAE
-    from baselines.idec import IDEC
-    from clusterbench.base import seed_everything
-    from clusterbench.cluster import kmeans
+    from clusterbench.baselines.dec import DEC
+    from clusterbench.baselines.dynae import DynAE
+    from clusterbench.baselines.idec import IDEC
+    from clusterbench.framework.base import seed_everything
+    from clusterbench.blocks.kmeans_knn import kmeans
     from clusterbench.data import load_dataset
-    from clusterbench.metrics import cluster_acc
-    from clusterbench.pretrain import recipe_inputs, resolve_recipe, train_recipe
-    from clusterbench.registry import resolve_config
-    from clusterbench.runner import provenance
-    from clusterbench.training import as_tensor, predict_in_batches, resolve_device
-    from methods.rdc import RDC
+    from clusterbench.framework.metrics import cluster_acc
+    from clusterbench.blocks.pretrain import recipe_inputs, resolve_recipe, train_recipe
+    from clusterbench.framework.registry import resolve_config
+    from clusterbench.framework.runner import provenance
+    from clusterbench.blocks.training import as_tensor, predict_in_batches, resolve_device
+    from clusterbench.methods.rdc import RDC
 
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     b = _budget(args.budget)

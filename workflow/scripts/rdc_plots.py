@@ -50,7 +50,7 @@ def _budget_text(meta: dict) -> str:
 
 
 def _save(fig, path: str, caption: str) -> None:
-    from clusterbench.io import atomic_path
+    from clusterbench.framework.atomic import atomic_path
 
     fig.text(0.01, 0.005, caption, fontsize=7, va="bottom", ha="left", wrap=True)
     with atomic_path(path) as tmp:
@@ -289,7 +289,7 @@ def figure20(args) -> None:
 # ----------------------------------------------------------------- tables
 
 def table8(args) -> None:
-    from clusterbench.io import write_text
+    from clusterbench.framework.atomic import write_text
 
     rows = _rows(args.summary)
     variants = list(dict.fromkeys(r["variant"] for r in rows))
@@ -307,7 +307,7 @@ def table8(args) -> None:
     lines += ["", f"Mean ± standard deviation over seeds {', '.join(seeds)} (%). P1: ACAI pretraining (the "
               "authors' frozen critic, acai_frozen) then k-means; P2: R-DC's proximity-level self-supervision "
               "(Eq. 12-14); P3: DEC's clustering phase (KL(P||Q), SGD 0.01, momentum 0.9; labels argmax q) after "
-              "the previous phases (methods.rdc options phase2 / dec_phase). "
+              "the previous phases (clusterbench.methods.rdc options phase2 / dec_phase). "
               f"Budget: {args.budget_text}. Deviation: {', '.join(DATASET_LABEL.get(d, d) for d in datasets)} "
               "instead of FMNIST / PneumoniaMNIST / BloodMNIST / BreastMNIST; the paper gives no P3 settings "
               "(DEC-keras's are used). Published numbers: config/tables/rdc/table8.yaml (paper profile)."]
@@ -315,7 +315,7 @@ def table8(args) -> None:
 
 
 def table6(args) -> None:
-    from clusterbench.io import write_text
+    from clusterbench.framework.atomic import write_text
 
     rec = json.loads(Path(args.runtime).read_text())
     names = {"ae_kmeans": "AE+K-means", "dec": "DEC", "idec": "IDEC", "dynae": "DynAE", "rdc": "R-DC"}

@@ -67,8 +67,8 @@ from typing import Any
 import numpy as np
 import yaml
 
-from .base import ClusteringMethod
-from .registry import PROFILES, ConfigError, _apply, config_dir
+from ..framework.base import ClusteringMethod
+from ..framework.registry import PROFILES, ConfigError, _apply, config_dir
 
 #: bump when the training code changes what a recipe produces (invalidates stored weights)
 FORMAT_VERSION = 1
@@ -221,8 +221,8 @@ def recipe_inputs(data, config) -> np.ndarray:
 class Pretrained:
     """A pretrained autoencoder (and ACAI critic) with its provenance."""
 
-    ae: Any                       # clusterbench.nets.Autoencoder
-    critic: Any                   # clusterbench.nets.Critic or None
+    ae: Any                       # clusterbench.blocks.nets.Autoencoder
+    critic: Any                   # clusterbench.blocks.nets.Critic or None
     recipe: str
     config: Any
     hash: str
@@ -279,7 +279,7 @@ def _load(path: Path, chash: str, input_dim: int, recipe: str, config, device) -
 def _save(bundle: Pretrained, meta: dict) -> None:
     import torch
 
-    from .io import atomic_path, write_json
+    from ..framework.atomic import atomic_path, write_json
 
     payload = dict(meta, hash=bundle.hash, config=dataclasses.asdict(bundle.config), history=bundle.history,
                    ae={k: v.detach().cpu() for k, v in bundle.ae.state_dict().items()},
@@ -522,7 +522,7 @@ def pretrain_seeds(recipe: str, dataset: str, profile: str, seeds: list[int], *,
                    mirror: str | None = None, root: Path | None = None, strict: bool = False,
                    log=print) -> dict:
     """Pretrain (or validate) every seed of one (profile, dataset, recipe) in this process; a summary dict."""
-    from .data import DatasetUnavailable, load_dataset
+    from ..data import DatasetUnavailable, load_dataset
 
     config = resolve_recipe(recipe, dataset, profile)
     summary = {"recipe": recipe, "kind": get_recipe(recipe).kind, "dataset": dataset, "profile": profile,

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
+from .. import PROJECT_ROOT, __version__
 from .base import DivergenceError, seed_everything
-from .data import DatasetUnavailable, load_dataset
-from .io import atomic_path, read_json, write_json, write_text
+from ..data import DatasetUnavailable, load_dataset
+from .atomic import atomic_path, read_json, write_json, write_text
 from .metrics import evaluate
 from .registry import config_hash, get_method, methods, resolve_config
 
@@ -71,7 +71,7 @@ class PeakMemory:
 
 def _git_revision() -> str | None:
     try:
-        root = Path(__file__).resolve().parent.parent
+        root = PROJECT_ROOT
         out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
                              timeout=5)
         if out.returncode != 0:
@@ -152,7 +152,7 @@ def run_hash(method: str, dataset: str, profile: str, config, pretrain: dict | N
     if pretrain and recipe:
         recipe = pretrain.get("recipe") or recipe
     if recipe:
-        from .pretrain import recipe_hash, resolve_recipe
+        from ..blocks.pretrain import recipe_hash, resolve_recipe
 
         extra = (pretrain or {}).get("overrides")
         chash += "+" + recipe_hash(recipe, resolve_recipe(recipe, dataset, profile, extra))
@@ -204,7 +204,7 @@ def run_one(cls, config, data, *, method, profile, seed, device, directory: Path
     try:
         with PeakMemory() as memory:
             instance = cls(config)
-            # context for methods that reuse shared pretraining (clusterbench.pretrain)
+            # context for methods that reuse shared pretraining (clusterbench.blocks.pretrain)
             instance.profile = profile
             if method in methods() and get_method(method).pretrain:
                 instance.pretrain = get_method(method).pretrain

@@ -2,7 +2,7 @@
 
 A method is a class with a ``Config`` dataclass holding its paper's defaults
 and a ``fit_predict`` that returns a :class:`Result`. Classes are registered
-by name in ``config/methods/{name}.yaml`` (see :mod:`clusterbench.registry`).
+by name in ``config/methods/{name}.yaml`` (see :mod:`clusterbench.framework.registry`).
 """
 
 from __future__ import annotations

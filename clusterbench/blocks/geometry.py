@@ -25,12 +25,12 @@ def twonn_dimension(X: np.ndarray | None = None, *, distances: np.ndarray | None
 
     ``distances`` (N, k ≥ 2): the distances of every point to its nearest
     neighbours, ascending, the point itself excluded (reuses a k-NN already
-    computed); otherwise they are computed with :func:`clusterbench.cluster.knn`.
+    computed); otherwise they are computed with :func:`clusterbench.blocks.kmeans_knn.knn`.
     Points whose first neighbour coincides with them (r1 = 0) are dropped.
     Returns NaN with fewer than 3 usable points.
     """
     if distances is None:
-        from .cluster import knn
+        from .kmeans_knn import knn
 
         distances, _ = knn(np.asarray(X, dtype=np.float32), 2)
     D = np.asarray(distances, dtype=np.float64)

@@ -15,10 +15,10 @@ otherwise). Only the ``n_nonzero`` largest |c_ij| of each row are kept.
 
 Affinity A = ½(|Ĉ| + |Ĉ|ᵀ) with Ĉ the row-wise l2-normalised C; spectral clustering
 as in the authors' code (Ng-Jordan-Weiss): the K leading eigenvectors U of
-D^{-1/2} A D^{-1/2}, rows normalised, k-means (:func:`clusterbench.cluster.kmeans`).
+D^{-1/2} A D^{-1/2}, rows normalised, k-means (:func:`clusterbench.blocks.kmeans_knn.kmeans`).
 A good EnSC affinity has (nearly) one connected component per subspace, so the
 leading eigenvalue 1 is degenerate; single-vector Lanczos (``eigsh``, as in
-:func:`baselines.spectral.ncut_embedding`) can miss copies of it, hence a dense
+:func:`clusterbench.blocks.spectral.ncut_embedding`) can miss copies of it, hence a dense
 eigensolver up to 8,000 samples and block LOBPCG above.
 The loop over samples is the algorithm (one elastic-net problem per sample).
 """
@@ -136,7 +136,7 @@ def njw_embedding(A: sp.csr_matrix, n_clusters: int, seed: int = 0, dense_max: i
 def ensc(X: np.ndarray, n_clusters: int, *, gamma: float, tau: float = 1.0, n_nonzero: int = 50,
          n_init: int = 20, seed: int = 0) -> tuple[np.ndarray, sp.csr_matrix]:
     """EnSC labels (N,) and affinity (N, N) of the rows of X."""
-    from .cluster import kmeans
+    from .kmeans_knn import kmeans
 
     A = ensc_affinity(self_expression(X, gamma, tau, n_nonzero))
     V = njw_embedding(A, n_clusters, seed)

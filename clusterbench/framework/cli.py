@@ -21,7 +21,7 @@ def _parse_seeds(values: list[str]) -> list[int]:
 
 
 def cmd_list(args) -> int:
-    from .data import DATASETS
+    from ..data import DATASETS
     from .registry import methods
 
     if args.json:
@@ -43,8 +43,8 @@ def cmd_list(args) -> int:
 
 def cmd_prepare(args) -> int:
     """Fetch + convert a dataset; write a status JSON (available | unavailable)."""
-    from .data import DatasetUnavailable, get_spec, load_dataset, processed_path
-    from .io import write_json
+    from ..data import DatasetUnavailable, get_spec, load_dataset, processed_path
+    from .atomic import write_json
 
     spec = get_spec(args.dataset)
     status = {"dataset": args.dataset, "source": spec.source}
@@ -73,7 +73,7 @@ def cmd_run(args) -> int:
                         mirror=args.mirror or None, device=args.device, strict=args.strict, force=args.force,
                         overrides=overrides, log=lambda msg: print(msg, flush=True))
     if args.summary:
-        from .io import write_json
+        from .atomic import write_json
 
         write_json(args.summary, [{k: r.get(k) for k in ("seed", "status", "reason", "metrics", "wall_s")}
                                   for r in records])
@@ -85,7 +85,7 @@ def cmd_run(args) -> int:
 
 def cmd_aggregate(args) -> int:
     from .aggregate import aggregate
-    from .io import atomic_path
+    from .atomic import atomic_path
 
     pairs = None
     if args.pairs:
@@ -108,7 +108,7 @@ def _published():
 def cmd_render(args) -> int:
     import pandas as pd
 
-    from .io import write_text
+    from .atomic import write_text
     from .registry import load_profile
     from .report.tables import load_spec, render, spec_profile
 
@@ -133,8 +133,8 @@ def cmd_render(args) -> int:
 
 def cmd_pretrain(args) -> int:
     """Pretrain (or validate) the shared autoencoder of (profile, dataset, recipe) for every seed, in one process."""
-    from .io import write_json
-    from .pretrain import pretrain_seeds
+    from .atomic import write_json
+    from ..blocks.pretrain import pretrain_seeds
     from .registry import load_profile
 
     seeds = _parse_seeds(args.seed) if args.seed else load_profile(args.profile)["seeds"]
@@ -150,7 +150,7 @@ def cmd_pretrain(args) -> int:
 
 
 def cmd_datasets_table(args) -> int:
-    from .io import read_json, write_text
+    from .atomic import read_json, write_text
     from .registry import load_profile
     from .report.tables import render_dataset_table
 
@@ -169,12 +169,12 @@ def cmd_datasets_table(args) -> int:
 
 
 def cmd_check(args) -> int:
-    """Regression gate: exit 1 when a gated cell fails or has no runs (see clusterbench/check.py)."""
+    """Regression gate: exit 1 when a gated cell fails or has no runs (see clusterbench/framework/gate.py)."""
     import pandas as pd
 
-    from .check import (check_published, check_reference, format_report, load_config, reference_frame,
+    from .gate import (check_published, check_reference, format_report, load_config, reference_frame,
                         REFERENCE_COLUMNS)
-    from .io import atomic_path, write_text
+    from .atomic import atomic_path, write_text
     from .report.tables import suite_version
 
     config = load_config(Path(args.config))
@@ -212,7 +212,7 @@ def cmd_check(args) -> int:
 
 
 def cmd_index(args) -> int:
-    from .io import write_text
+    from .atomic import write_text
     from .registry import load_profile
     from .report.index import render_index
 
@@ -310,14 +310,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="reports/index.md")
     p.set_defaults(func=cmd_index)
 
-    from .leaderboard.cli import add_parsers as _leaderboard_parsers
+    from ..leaderboard.cli import add_parsers as _leaderboard_parsers
 
     _leaderboard_parsers(sub)  # clusterbench leaderboard / site
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .data import ChecksumError, DatasetUnavailable
+    from ..data import ChecksumError, DatasetUnavailable
     from .registry import ConfigError
 
     args = build_parser().parse_args(argv)

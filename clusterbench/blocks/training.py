@@ -8,7 +8,7 @@ from typing import Iterator
 import numpy as np
 import torch
 
-from .base import DivergenceError
+from ..framework.base import DivergenceError
 
 
 def resolve_device(device: str = "cpu") -> torch.device:

@@ -3,7 +3,7 @@
 Each ``config/methods/{name}.yaml`` registers one method::
 
     display: K-Means                      # row label in reports
-    implementation: baselines.kmeans:KMeans
+    implementation: clusterbench.baselines.kmeans:KMeans
     kind: baseline                        # baseline | method
     paper: macqueen1967                   # bibliography key
     params: {}                            # overrides of the Config defaults, every dataset
@@ -34,7 +34,7 @@ from pathlib import Path
 
 import yaml
 
-from . import PROJECT_ROOT
+from .. import PROJECT_ROOT
 
 PROFILES = ("smoke", "quick", "cpu", "paper")
 
@@ -112,7 +112,7 @@ def _only_datasets(path: Path, raw: dict) -> tuple[str, ...] | None:
         return None
     if not (isinstance(only, list) and only and all(isinstance(d, str) for d in only)):
         raise ConfigError(f"{path}: only_datasets must be a non-empty list of dataset names")
-    from .data import DATASETS
+    from ..data import DATASETS
 
     unknown = [d for d in only if d not in DATASETS]
     if unknown:
@@ -186,7 +186,7 @@ def config_hash(config) -> str:
 
 def validate_names(methods_: list[str], datasets_: list[str]) -> None:
     """Raise ConfigError naming any unknown method or dataset."""
-    from .data import DATASETS
+    from ..data import DATASETS
 
     registry = methods()
     for m in methods_:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .. import PROJECT_ROOT
+
 #: Columns of every ``results/published/*.csv`` file, in this order.
 COLUMNS = (
     "paper",
@@ -48,7 +50,7 @@ _SLUG = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 
 def default_directory() -> Path:
     """``<repo root>/results/published``, found relative to this file."""
-    return Path(__file__).resolve().parent.parent / "results" / "published"
+    return PROJECT_ROOT / "results" / "published"
 
 
 def _read_file(path: Path) -> list[dict[str, str]]:

@@ -55,7 +55,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .. import PROJECT_ROOT, __version__
+from ... import PROJECT_ROOT, __version__
 from ..registry import ConfigError, methods
 
 SPEC_KEYS = {"title", "caption", "rows", "datasets", "metrics", "columns", "scale", "digits", "published",
@@ -224,7 +224,7 @@ def spec_profile(spec: dict, default: str, override: str | None = None) -> str:
 
 def spec_pairs(spec: dict, profile_datasets: list[str]) -> list[tuple[str, str]]:
     """(dataset, method) pairs whose runs the table shows: registered methods, known datasets, computed metrics."""
-    from ..data import DATASETS
+    from ...data import DATASETS
 
     registered = methods()
     pairs = []
@@ -278,7 +278,7 @@ def _default_tolerance(spec, scale) -> float | None:
 
 def build_cells(spec, runs, published, profile_datasets):
     """Grid of Cells: rows × columns, the rows and the columns."""
-    from ..data import DATASETS
+    from ...data import DATASETS
 
     base_scale = spec.get("scale", "percent")
     base_digits = int(spec.get("digits", 2 if base_scale == "percent" else 3))
@@ -491,7 +491,7 @@ def render_dataset_table(datasets: list[str], statuses: dict[str, dict], profile
     """
     from tabulate import tabulate
 
-    from ..data import get_spec
+    from ...data import get_spec
 
     headers = ["Dataset", "Description", "Source", "N", "Shape", "Classes", "Status", "Reference"]
     if source:
