@@ -220,7 +220,7 @@ def budget(method: str, dataset: str, profile: str, extra: dict | None = None) -
     ``extra``: command-line overrides of the run (``--set``), applied to the used config only.
     """
     from .data import get_spec
-    from .registry import get_method, resolve_config
+    from .framework.registry import get_method, resolve_config
 
     entry = get_method(method)
     _, used = resolve_config(method, dataset, profile, extra)
@@ -234,7 +234,7 @@ def budget(method: str, dataset: str, profile: str, extra: dict | None = None) -
     fraction = steps / paper_steps if steps is not None and paper_steps else None
     pre_diffs, pre_fraction = (), None
     if entry.pretrain:
-        from .pretrain import resolve_recipe
+        from .blocks.pretrain import resolve_recipe
 
         pre_used, pre_paper = resolve_recipe(entry.pretrain, dataset, profile), resolve_recipe(entry.pretrain, dataset,
                                                                                                "paper")
@@ -255,7 +255,7 @@ def budget(method: str, dataset: str, profile: str, extra: dict | None = None) -
 
 def profile_budgets(methods_: list[str], datasets_: list[str], profile: str) -> dict[str, list[Budget]]:
     """Per method, the budgets on the datasets it runs on (for captions)."""
-    from .registry import get_method
+    from .framework.registry import get_method
 
     out = {}
     for m in methods_:

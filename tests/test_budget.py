@@ -85,8 +85,8 @@ def test_nmce_stage_units_differ_between_profiles():
 
 
 def test_training_steps_of_each_length_vocabulary():
-    from clusterbench.pretrain import resolve_recipe
-    from clusterbench.registry import resolve_config
+    from clusterbench.blocks.pretrain import resolve_recipe
+    from clusterbench.framework.registry import resolve_config
 
     assert training_steps(resolve_config("dec", "usps", "paper")[1]) == 20000
     assert training_steps(resolve_config("rdc", "digits", "quick")[1]) == 100

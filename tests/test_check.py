@@ -70,13 +70,38 @@ def test_gap_beyond_tolerance_fails_naming_cell(tmp_path, gate, capsys):
     assert "ahcl/2 kmeans umist acc" in (tmp_path / "regression.md").read_text()
 
 
-def test_two_std_widens_only_with_seed_noise(tmp_path, gate):
-    # gap +4.13 but std 2.5 points -> allowed 5.0 -> PASS
+def test_seed_noise_widens_through_the_sem_not_the_std(tmp_path, gate):
+    # gap +4.13 with std 2.5 points over 4 seeds: the old max(3, 2 std) = 5.0 passed it; the one rule's
+    # max(3, 2 SEM) = max(3, 2 x 2.5 / sqrt(3)) = 3.0 does not. Over 4 seeds with std 6 the SEM widens it.
     write_records(tmp_path / "runs", "paper", "umist", "kmeans",
                   {"acc": [0.445, 0.495, 0.445, 0.495], "nmi_max": [0.65] * 4})
     report = check_published(load_config(gate), tmp_path / "runs", "paper", load_published())
-    assert report.rows[0].allowed == pytest.approx(5.0)
-    assert report.rows[0].status == "PASS"
+    assert report.rows[0].allowed == pytest.approx(3.0)
+    assert report.rows[0].status == "FAIL" and report.rows[0].verdict == "not reproduced"
+    write_records(tmp_path / "wide", "paper", "umist", "kmeans",
+                  {"acc": [0.39, 0.51, 0.39, 0.51], "nmi_max": [0.65] * 4})
+    report = check_published(load_config(gate), tmp_path / "wide", "paper", load_published())
+    assert report.rows[0].allowed == pytest.approx(2 * 6.0 / np.sqrt(3))
+    assert report.rows[0].status == "PASS" and report.rows[0].verdict == "reproduced, unstable"
+
+
+def test_reduced_budget_gate_is_a_regression_check(tmp_path):
+    """A gate at the cpu profile (AHCL below its paper budget) passes cells within the bound as a regression
+    check at that budget and never calls them reproduced."""
+    config = {"profile": "cpu", "tolerance": 3.0,
+              "gated": [{"paper": "ahcl", "table": "3", "method": "ahcl", "published_method": "ahcl_km_z",
+                         "dataset": "usps", "metric": "acc_km_z", "published_metric": "acc"}]}
+    path = tmp_path / "regression_cpu.yaml"
+    path.write_text(yaml.safe_dump(config))
+    write_records(tmp_path / "runs", "cpu", "usps", "ahcl", {"acc_km_z": [0.70, 0.71, 0.70]})
+    report = check_published(load_config(path), tmp_path / "runs", "cpu", load_published())
+    row = report.rows[0]
+    assert row.status == "PASS" and row.verdict == "reduced budget" and row.budget == "1/14 of the paper's steps"
+    assert main(["check", "--config", str(path), "--runs-root", str(tmp_path / "runs"),
+                 "--out", str(tmp_path / "out.md")]) == 0
+    text = (tmp_path / "out.md").read_text()
+    assert "Regression check at budget `cpu` (not a reproduction)" in text
+    assert "AHCL: 10 of 140 epochs" in text and "reproduce" not in text.split("**")[1]
 
 
 def test_missing_or_unavailable_runs_fail(tmp_path, gate, capsys):

@@ -77,9 +77,10 @@ def test_ahcl_table2_cells(published):
     assert len(rows) == 11 and len(columns) == 10
     labels = [r["label"] for r in rows]
     km = grid[labels.index("K-Means")]
-    assert km[0].text == "44.00 ± 1.00 [42.87, Δ +1.13]" and km[0].within
-    assert km[6].text == "not run: dataset unavailable [47.65]"
-    assert km[2].text == "not run: no records [58.26]"
+    # paper budget, seeds shown, the caveat on AHCL's K-Means (a single random start) marked
+    assert km[0].text == "44.00 ± 1.00 (n=2) ✓ [42.87, Δ +1.13] (c2)" and km[0].within
+    assert km[6].text == "not run: dataset unavailable [47.65] (c2)"
+    assert km[2].text == "not run: no records [58.26] (c2)"
     assert grid[labels.index("CAN")][0].text == "69.62 (published)"
     assert grid[labels.index("CAN")][6].text == "–"  # printed '-' in the paper
     assert spec_pairs(spec, [])[:1] == [("umist", "kmeans")]
@@ -87,6 +88,10 @@ def test_ahcl_table2_cells(published):
     assert "Published numbers: ahcl Table 2" in md and "Rendered by clusterbench" in md and " git " in md
     assert "runs from git abc123" in md
     assert r"\multicolumn{2}{c}{UMIST}" in tex and r"\toprule" in tex
+    # the LaTeX carries the markdown's profile line, legend, notes, caveats and sources
+    assert "Profile paper: every reproduced cell at the paper budget." in tex
+    assert "NMI is AHCL's" in tex and "Comparability caveats" in tex and "single run from random" in tex
+    assert r"$\surd$ reproduced under the suite's one rule" in tex and "Published numbers: ahcl Table 2" in tex
 
 
 def test_variant_rows_read_a_methods_alternative_clusterings(published):
@@ -97,9 +102,9 @@ def test_variant_rows_read_a_methods_alternative_clusterings(published):
                                            "nmi_max_km_z": 0.7})])
     rows, _, grid = build_cells(spec, runs, published, [])
     labels = [r["label"] for r in rows]
-    assert grid[labels.index("AHCL / KM-Z")][0].text.startswith("51.00 ± 1.00 [")
-    assert grid[labels.index("AHCL / SC-Y")][0].text.startswith("61.00 ± 1.00 [")
-    assert grid[labels.index("AHCL / KM-Z")][1].text.startswith("70.00 ± 0.00 [")
+    assert grid[labels.index("AHCL / KM-Z")][0].text.startswith("51.00 ± 1.00 (n=2) [")
+    assert grid[labels.index("AHCL / SC-Y")][0].text.startswith("61.00 ± 1.00 (n=2) [")
+    assert grid[labels.index("AHCL / KM-Z")][1].text.startswith("70.00 ± 0.00 (n=2) ✓ [")
     assert grid[labels.index("AHCL / SC-Z")][1].text.startswith("not run: metric not computed")
     assert ("umist", "ahcl") in spec_pairs(spec, []) and ("umist", "ahcl_mse") in spec_pairs(spec, [])
 
@@ -122,7 +127,54 @@ def test_table_profile_overrides_the_specs_profile(tmp_path):
     assert main(["render", "--spec", spec, "--profile", "quick", "--table-profile", "cpu",
                  "--runs-root", str(tmp_path / "runs"), "--out", str(out)]) == 0
     text = out.read_text()
-    assert "41.00 ± 1.00 [42.87" in text and "cpu" in text
+    assert "41.00 ± 1.00 (n=2) ✓ [42.87" in text and "Profile `cpu`" in text   # K-Means: the paper's settings
+
+
+def _records(root, profile, dataset, method, values, status="ok"):
+    import json
+
+    for seed, value in enumerate(values):
+        d = root / profile / dataset / method / f"seed{seed}"
+        d.mkdir(parents=True)
+        d.joinpath("record.json").write_text(json.dumps({
+            "method": method, "dataset": dataset, "profile": profile, "seed": seed, "status": status,
+            "metrics": value}))
+
+
+def test_cpu_rendering_names_the_budget_in_every_cell_caption_and_latex(tmp_path, published):
+    """AHCL Table 2 from the cpu profile: AHCL's cells carry †, the caption and the LaTeX name AHCL's budget
+    as a fraction of the paper's, K-Means (paper settings) can still be reproduced."""
+    runs = tmp_path / "runs"
+    _records(runs, "cpu", "usps", "ahcl", [{"acc": 0.70, "nmi_max": 0.66}, {"acc": 0.72, "nmi_max": 0.68}])
+    _records(runs, "cpu", "usps", "kmeans", [{"acc": 0.67, "nmi_max": 0.61}, {"acc": 0.67, "nmi_max": 0.61}])
+    from clusterbench.framework.aggregate import aggregate
+
+    spec = load_spec(_spec_path("ahcl", "2"))
+    frame = aggregate(runs, "cpu")
+    md, tex = render(spec, frame, published, "cpu", [])
+    ahcl = next(line for line in md.splitlines() if line.startswith("| AHCL(ours)"))
+    usps = [c.strip() for c in ahcl.split("|")][-3:-1]
+    assert all("(n=2) †" in c and "✓" not in c for c in usps), usps
+    assert "67.00 ± 0.00 (n=2) ✓ [64.83, Δ +2.17]" in md    # K-Means runs the paper's settings at cpu
+    assert "Profile `cpu`: reproduced cells at a reduced budget (†)" in md
+    assert "AHCL: 10 of 140 epochs, narrower network" in md and "AHCL: 10 of 140 epochs, narrower network" in tex
+    assert r"\dag{}" in tex and "reduced budget (caption)" in tex
+    status = table_status(build_cells(spec, frame, published, [], "cpu")[2])
+    assert status["reduced_budget"] == 2 and status["reproduced"] == 2   # K-Means only: AHCL never at cpu
+
+
+def test_palm_ahcl_cell_is_scored_with_sc_z(published):
+    """AHCL's published PALM value is its SC-Z number: the suite's PALM cell reads acc_sc_z, the others SC-Y."""
+    spec = load_spec(_spec_path("ahcl", "2"))
+    runs = _runs([("palm", "ahcl", "ok", {"acc": 0.90, "acc_sc_z": 0.95, "nmi_max": 0.97, "nmi_max_sc_z": 0.99}),
+                  ("usps", "ahcl", "ok", {"acc": 0.70, "acc_sc_z": 0.10, "nmi_max": 0.66, "nmi_max_sc_z": 0.1})])
+    rows, columns, grid = build_cells(spec, runs, published, [])
+    line = grid[[r["label"] for r in rows].index("AHCL(ours)")]
+    palm = [j for j, c in enumerate(columns) if c["dataset"] == "palm"]
+    usps = [j for j, c in enumerate(columns) if c["dataset"] == "usps"]
+    assert [line[j].mean for j in palm] == pytest.approx([95.0, 99.0])
+    assert [line[j].mean for j in usps] == pytest.approx([70.0, 66.0])
+    assert all("(c" in line[j].text for j in palm) and not any("(c" in line[j].text for j in usps)
 
 
 def test_unregistered_method_says_not_implemented_then_fills_in(published, monkeypatch):
@@ -139,7 +191,7 @@ def test_unregistered_method_says_not_implemented_then_fills_in(published, monke
     registered["future_method"] = SimpleNamespace(applies_to=lambda dataset: True)
     monkeypatch.setattr(tables, "methods", lambda: registered)
     _, _, grid = build_cells(spec, runs, published, [])
-    assert grid[0][0].text.startswith("50.00 ± 0.00 [42.87")
+    assert grid[0][0].text.startswith("50.00 ± 0.00 (n=1) † [42.87")  # no YAML: its budget is unknown
     assert spec_pairs(spec, []) == [("umist", "future_method")]
 
 
@@ -184,7 +236,13 @@ def test_index_lists_every_report(tmp_path, published):
     for name in names:
         assert f"[{name}]({name}.md)" in md
     line = next(l for l in md.splitlines() if "[ahcl/table2]" in l)
-    assert "| 104 " in line and "| 2 " in line  # 104 published cells, 2 reproduced (ACC and NMI), both within
+    cells = [c.strip() for c in line.split("|")][5:10]
+    assert cells == ["104", "2", "2", "0", "0"]  # 104 published, 2 compared (ACC, NMI), both reproduced
+    assert "ahcl/table2" in md and "[cpu/ahcl/table2]" not in md
+    (tmp_path / "reports" / "cpu" / "ahcl").mkdir(parents=True)
+    (tmp_path / "reports" / "cpu" / "ahcl" / "table2.md").write_text("x")
+    md = render_index(TABLES, runs, tmp_path / "reports", "quick", ["digits"], published)
+    assert "[cpu/ahcl/table2](cpu/ahcl/table2.md)" in md
 
 
 def _latex_document(bodies: list[str]) -> str:
@@ -198,7 +256,9 @@ def test_latex_tables_compile(tmp_path, published):
     if engine is None:
         pytest.skip("no LaTeX engine installed")
     bodies = []
-    runs = _runs([("umist", "kmeans", "ok", {"acc": 0.43, "nmi_max": 0.65})])
+    runs = _runs([("umist", "kmeans", "ok", {"acc": 0.43, "nmi_max": 0.65}),   # quick = paper settings: ✓
+                  ("umist", "ahcl", "ok", {"acc": 0.40, "nmi_max": 0.60}),     # reduced budget (†), unstable (‡)
+                  ("umist", "ahcl", "ok", {"acc": 0.60, "nmi_max": 0.70})])
     for _, path in table_specs(TABLES):
         spec = load_spec(path)
         _, tex = render(spec, runs, published, "quick", ["digits"])
@@ -208,6 +268,7 @@ def test_latex_tables_compile(tmp_path, published):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout[-3000:]
     assert (tmp_path / "tables.pdf").exists()
+    assert r"\dag{}" in "".join(bodies) and r"\ddag{}" in "".join(bodies) and r"$\surd$" in "".join(bodies)
 
 
 def _bib_entries(path: Path) -> dict[str, str]:

@@ -86,14 +86,30 @@ def test_paper_dag_lays_out_offline(tmp_path):
 
 @pytest.mark.slow
 def test_paper_table_from_the_cpu_profile_runs_its_datasets_only(tmp_path):
-    """tables_profile=cpu: NMCE Table 1 runs COIL20 at the cpu budget, not COIL100 (outside that profile)."""
+    """reports/cpu/nmce/table1.md: NMCE Table 1 runs COIL20 at the cpu budget, not COIL100 (outside that
+    profile); the paper report's own path reads the paper profile only."""
     _copy_workflow(tmp_path)
-    out = _snakemake(tmp_path, "reports/nmce/table1.md", "-n", "--config", "tables_profile=cpu").stdout
+    out = _snakemake(tmp_path, "reports/cpu/nmce/table1.md", "-n").stdout
     assert "results/runs/cpu/coil20/nmce/summary.json" in out
-    assert "coil100" not in out
+    assert "coil100" not in out and "render_table_profile" in out
     # the paper profile (the spec's own) keeps both columns
     out = _snakemake(tmp_path, "reports/nmce/table1.md", "-n").stdout
-    assert "results/runs/paper/coil100/nmce/summary.json" in out
+    assert "results/runs/paper/coil100/nmce/summary.json" in out and "results/runs/cpu" not in out
+
+
+@pytest.mark.slow
+def test_report_paths_per_profile(tmp_path):
+    """A cpu rendering never lands on the paper report's path: reports/cpu/ahcl/table2.md (and the AHCL
+    figures under reports/cpu/ahcl/), while reports/ahcl/table2.md stays the paper profile's. The retired
+    tables_profile key is refused with one line naming the new path."""
+    _copy_workflow(tmp_path)
+    out = _snakemake(tmp_path, "reports/cpu/ahcl/table2.md", "reports/cpu/ahcl/figure4.png", "-n").stdout
+    assert "reports/cpu/ahcl/table2.md" in out and "results/runs/cpu/usps/ahcl/summary.json" in out
+    assert "results/runs/paper" not in out and "reports/ahcl/table2.md" not in out.replace("cpu/ahcl", "")
+    paper = _snakemake(tmp_path, "reports/ahcl/table2.md", "-n").stdout
+    assert "results/runs/paper/usps/ahcl/summary.json" in paper and "results/runs/cpu" not in paper
+    refused = _snakemake(tmp_path, "reports/ahcl/table2.md", "-n", "--config", "tables_profile=cpu", check=False)
+    assert refused.returncode != 0 and "reports/cpu/ahcl/table2.md" in refused.stdout + refused.stderr
 
 
 @pytest.mark.slow

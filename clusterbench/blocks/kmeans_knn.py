@@ -13,7 +13,8 @@ def kmeans(X: np.ndarray, n_clusters: int, *, n_init: int = 10, max_iter: int = 
     """Lloyd's k-means with k-means++ seeding, best of ``n_init`` restarts by inertia.
 
     X: (N, d). Returns (labels (N,), centres (K, d)). ``backend``: "sklearn",
-    "faiss" or "auto" (faiss when N > FAISS_MIN_SAMPLES). Deterministic for a seed.
+    "faiss" or "auto" (faiss when N > FAISS_MIN_SAMPLES). Both seed with scikit-learn's greedy
+    k-means++ (Arthur & Vassilvitskii 2007); faiss runs the Lloyd iterations. Deterministic for a seed.
     """
     X = np.ascontiguousarray(X, dtype=np.float32)
     if backend == "auto":
@@ -25,12 +26,23 @@ def kmeans(X: np.ndarray, n_clusters: int, *, n_init: int = 10, max_iter: int = 
         return model.labels_.astype(np.int64), model.cluster_centers_.astype(np.float32)
     if backend == "faiss":
         import faiss
+        from sklearn.cluster import kmeans_plusplus
 
-        model = faiss.Kmeans(X.shape[1], n_clusters, niter=max_iter, nredo=n_init, seed=seed,
-                             spherical=False, verbose=False, max_points_per_centroid=1 << 20)
-        model.train(X)
-        _, labels = model.index.search(X, 1)
-        return labels[:, 0].astype(np.int64), model.centroids.astype(np.float32)
+        # k-means++ seeding as scikit-learn's KMeans does it (greedy, 2 + log K candidates per centre;
+        # faiss's own k-means++ init is the non-greedy variant and ends at a higher inertia), then Lloyd's
+        # iterations in faiss; the best of n_init restarts by inertia.
+        rng = np.random.RandomState(seed)
+        best = None
+        for _ in range(n_init):
+            init, _ = kmeans_plusplus(X, n_clusters, random_state=rng)
+            model = faiss.Kmeans(X.shape[1], n_clusters, niter=max_iter, nredo=1, seed=int(rng.randint(2 ** 31 - 1)),
+                                 spherical=False, verbose=False, max_points_per_centroid=1 << 20)
+            model.train(X, init_centroids=np.ascontiguousarray(init, dtype=np.float32))
+            sq, labels = model.index.search(X, 1)
+            inertia = float(sq.sum(dtype=np.float64))
+            if best is None or inertia < best[0]:
+                best = (inertia, labels[:, 0].astype(np.int64), model.centroids.astype(np.float32))
+        return best[1], best[2]
     raise ValueError(f"unknown k-means backend {backend!r}")
 
 

@@ -271,8 +271,8 @@ def paper_reports(reports_root: Path) -> list[dict]:
     """The papers' rendered tables and figures present under ``reports_root`` (paths relative to it)."""
     root = Path(reports_root)
     out = []
-    for path in sorted(root.glob("*/*")):
-        if path.parent.name == "site" or path.suffix not in (".md", ".png"):
+    for path in sorted(root.rglob("*")):
+        if "site" in path.relative_to(root).parts or path.suffix not in (".md", ".png"):
             continue
         if path.name.startswith(("table", "figure")):
             rel = path.relative_to(root).as_posix()

@@ -13,8 +13,13 @@ try:
     DATASETS = list(config.get("datasets") or PROFILE["datasets"])
     METHODS = list(config.get("methods") or PROFILE["methods"])
     validate_names(METHODS, DATASETS)
-    TABLES_PROFILE = config.get("tables_profile") or None  # overrides the paper table specs' own `profile`
-    TABLES_PROFILE_DATASETS = load_profile(TABLES_PROFILE)["datasets"] if TABLES_PROFILE else []
+    if config.get("tables_profile"):
+        raise ConfigError(
+            f"tables_profile={config['tables_profile']} is replaced by report paths per profile: request "
+            f"reports/{config['tables_profile']}/ahcl/table2.md (any spec: reports/{{profile}}/{{table}}.md); "
+            "reports/ahcl/table2.md is always the paper profile's"
+        )
+    REPORT_PROFILES = ("smoke", "quick", "cpu", "paper")  # reports/{profile}/{table}.md: from that profile's runs
 except ConfigError as error:
     raise WorkflowError(f"configuration error: {error}")
 SEEDS = list(range(config["seeds"])) if config.get("seeds") else PROFILE["seeds"]
@@ -29,19 +34,23 @@ wildcard_constraints:
     profile="[a-z]+",
 
 
-def table_runs(spec_path):
-    """The run summaries a table spec needs: under ``tables_profile`` if set, else the spec's own
-    ``profile`` (paper tables), else the current one."""
+def table_runs(spec_path, table_profile=None):
+    """The run summaries a table spec needs: under ``table_profile`` (the ``reports/{profile}/...`` path) if
+    given, else the spec's own ``profile`` (paper tables), else the current one."""
     if not _Path(spec_path).exists():
         return []  # no spec: another rule makes this report (e.g. ahcl_table1); the spec input is missing
     spec = load_spec(spec_path)
-    pairs = spec_pairs(spec, DATASETS)
-    pairs = [(d, m) for d, m in pairs if m in METHODS]  # --config methods=[...] restricts every table
-    if TABLES_PROFILE and spec.get("profile") not in (None, TABLES_PROFILE):
+    profile = spec_profile(spec, PROFILE_NAME, table_profile)
+    own = load_profile(profile) if table_profile else None
+    datasets = own["datasets"] if own else DATASETS
+    methods = (config.get("methods") or own["methods"]) if own else METHODS
+    pairs = spec_pairs(spec, datasets)
+    pairs = [(d, m) for d, m in pairs if m in methods]  # --config methods=[...] restricts every table
+    if table_profile and spec.get("profile") not in (None, table_profile):
         # a paper table from a smaller profile runs that profile's datasets only (cpu: COIL20, not COIL100);
         # the other cells render "not run"
-        pairs = [(d, m) for d, m in pairs if d in TABLES_PROFILE_DATASETS]
-    return [f"results/runs/{spec_profile(spec, PROFILE_NAME, TABLES_PROFILE)}/{d}/{m}/summary.json" for d, m in pairs]
+        pairs = [(d, m) for d, m in pairs if d in datasets]
+    return [f"results/runs/{profile}/{d}/{m}/summary.json" for d, m in pairs]
 
 
 def pretrain_input(wildcards):

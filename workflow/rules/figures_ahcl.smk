@@ -1,7 +1,8 @@
 # AHCL reports beyond the table specs: Table 1 (datasets) and Figures 2-4 (Zhang et al., Section 5),
 # drawn from recorded AHCL runs (Z snapshots, histories).
-# They show the runs of `tables_profile` when set (e.g. cpu), else the paper profile, like the tables.
-AHCL_FIGURE_PROFILE = TABLES_PROFILE or "paper"
+# Like the tables, reports/ahcl/figure{N}.png show the paper profile's runs and reports/{profile}/ahcl/...
+# another profile's (reports/cpu/ahcl/figure4.png: the cpu budget).
+AHCL_FIGURE_PROFILE = "paper"
 AHCL_FIGURE_DATASETS = ["umist", "coil20", "palm", "fmnist_test", "usps"]
 
 
@@ -65,6 +66,36 @@ rule ahcl_table1:
     shell:
         "clusterbench datasets-table --profile cpu --datasets {params.datasets} --published ahcl:1 "
         "--out {output.md} > {log} 2>&1"
+
+
+use rule ahcl_figure2_3 as ahcl_figure2_3_profile with:
+    input:
+        "results/runs/{fprofile}/usps/ahcl/summary.json",
+    output:
+        fig2="reports/{fprofile}/ahcl/figure2.png",
+        fig3="reports/{fprofile}/ahcl/figure3.png",
+    log:
+        "logs/figures/{fprofile}/ahcl_figure2_3.log",
+    benchmark:
+        "benchmarks/figures/{fprofile}/ahcl_figure2_3.tsv"
+    params:
+        run=lambda wc: f"results/runs/{wc.fprofile}/usps/ahcl/seed0",
+        mirror=MIRROR,
+    wildcard_constraints:
+        fprofile="smoke|quick|cpu|paper",
+
+
+use rule ahcl_figure4 as ahcl_figure4_profile with:
+    input:
+        expand("results/runs/{{fprofile}}/{dataset}/ahcl/summary.json", dataset=AHCL_FIGURE_DATASETS),
+    output:
+        "reports/{fprofile}/ahcl/figure4.png",
+    log:
+        "logs/figures/{fprofile}/ahcl_figure4.log",
+    benchmark:
+        "benchmarks/figures/{fprofile}/ahcl_figure4.tsv"
+    wildcard_constraints:
+        fprofile="smoke|quick|cpu|paper",
 
 
 ruleorder: ahcl_table1 > render_table

@@ -20,7 +20,8 @@ rule table1:
 
 
 rule render_table:
-    """A table spec config/tables/{table}.yaml (or {paper}/{table}.yaml) -> markdown + LaTeX."""
+    """A table spec config/tables/{table}.yaml (or {paper}/{table}.yaml) -> markdown + LaTeX, from the spec's
+    own profile's runs (paper tables: paper; the main tables: the DAG's profile)."""
     input:
         spec="config/tables/{table}.yaml",
         runs=lambda wc: table_runs(f"config/tables/{wc.table}.yaml"),
@@ -36,12 +37,37 @@ rule render_table:
     params:
         profile=PROFILE_NAME,
         datasets=" ".join(DATASETS),
-        table_profile=f"--table-profile {TABLES_PROFILE}" if TABLES_PROFILE else "",
     wildcard_constraints:
+        table="(?!(?:smoke|quick|cpu|paper)/)(?!(?:table1|index|regression(?:_[a-z0-9]+)?)(?:$|\\.))[A-Za-z0-9_/]+",
+    shell:
+        "clusterbench render --spec {input.spec} --profile {params.profile} "
+        "--datasets {params.datasets} "
+        "--runs-root results/runs "
+        "--out {output.md} > {log} 2>&1"
+
+
+rule render_table_profile:
+    """The same spec from another profile's runs: reports/{tprofile}/{table}.md, e.g. reports/cpu/ahcl/table2.md
+    (AHCL Table 2 at the cpu budget). It never writes the spec's own path; captions and cells name the budget."""
+    input:
+        spec="config/tables/{table}.yaml",
+        runs=lambda wc: table_runs(f"config/tables/{wc.table}.yaml", wc.tprofile),
+    output:
+        md="reports/{tprofile}/{table}.md",
+        tex="reports/{tprofile}/{table}.tex",
+    conda:
+        "../../environment.yml"
+    log:
+        "logs/reports/{tprofile}/{table}.log",
+    benchmark:
+        "benchmarks/reports/{tprofile}/{table}.tsv"
+    params:
+        profile=PROFILE_NAME,
+    wildcard_constraints:
+        tprofile="smoke|quick|cpu|paper",
         table="(?!(?:table1|index|regression(?:_[a-z0-9]+)?)(?:$|\\.))[A-Za-z0-9_/]+",
     shell:
-        "clusterbench render --spec {input.spec} --profile {params.profile} {params.table_profile} "
-        "--datasets {params.datasets} "
+        "clusterbench render --spec {input.spec} --profile {params.profile} --table-profile {wildcards.tprofile} "
         "--runs-root results/runs "
         "--out {output.md} > {log} 2>&1"
 
@@ -82,8 +108,7 @@ rule index:
     params:
         profile=PROFILE_NAME,
         datasets=" ".join(DATASETS),
-        table_profile=f"--table-profile {TABLES_PROFILE}" if TABLES_PROFILE else "",
     shell:
-        "clusterbench index --profile {params.profile} {params.table_profile} --datasets {params.datasets} "
+        "clusterbench index --profile {params.profile} --datasets {params.datasets} "
         "--tables config/tables "
         "--runs-root results/runs --out {output} > {log} 2>&1"

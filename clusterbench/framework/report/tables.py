@@ -12,15 +12,18 @@ Spec keys::
     columns: [...]                     # optional, replaces datasets x metrics (below)
     scale: percent                     # percent | fraction
     digits: 2
-    tolerance: 3.0                     # |reproduced - published| <= max(tolerance, 2 std) counts as
-                                       # reproduced (display units; default 3 points / 0.03)
+    tolerance: 3.0                     # the reproduction rule's floor (display units; default 3 points /
+                                       # 0.03): clusterbench.budget.reproduction
     published: [{paper: ahcl, table: "2"}]   # where published values are looked up, in order
     notes: "..."
+    caveats:                           # comparability caveats, marked in the cells they concern
+      - {method: kmeans, dataset: coil20, metric: acc, text: "..."}   # any of method/dataset/metric
     markdown: per_metric                # optional: the markdown as one table per metric (datasets as
                                        # columns) instead of one wide table; LaTeX keeps one table
 
 A row is ``{label, method, published, published_only, dataset, metric, variant}``:
 ``method`` is the suite's method key (reproduced values come from its runs),
+``variants`` a per-dataset ``variant`` (``{palm: sc_z}``: that column reads the SC-Z clustering),
 ``published`` the ``method`` column of ``results/published/*.csv`` (default:
 ``method``), ``published_only: true`` (or no ``method``) shows the published
 value alone. ``dataset`` and ``metric`` let a row fix what the columns
@@ -35,8 +38,12 @@ scale (``raw``/``seconds``: shown unscaled), ``transform: complement`` shows
 published}``; the generated columns are datasets × metrics, grouped by
 dataset.
 
-A cell shows the reproduced mean ± std over ok seeds (with n_ok/n when some
-failed), then the published value and the difference in brackets. The best
+A cell shows the reproduced mean ± std and the number of ok seeds (``n=10``, or
+``n=8/10`` when some failed), the marks of the one reproduction rule
+(:func:`clusterbench.budget.reproduction`: ``✓`` reproduced, ``†`` reduced budget,
+``‡`` unstable), then the published value and the difference in brackets. The
+caption names the profile and each method's budget against the paper's
+(:mod:`clusterbench.budget`); markdown and LaTeX carry the same notes. The best
 reproduced mean of a column is bold, the second underlined (only where a
 column has two reproduced means or more). A cell without
 reproduced numbers says why: "not run: method not implemented", "not run:
@@ -59,8 +66,9 @@ from ... import PROJECT_ROOT, __version__
 from ..registry import ConfigError, methods
 
 SPEC_KEYS = {"title", "caption", "rows", "datasets", "metrics", "columns", "scale", "digits", "published",
-             "notes", "profile", "tolerance", "markdown"}
-ROW_KEYS = {"label", "method", "published", "published_only", "dataset", "metric", "variant"}
+             "notes", "profile", "tolerance", "caveats", "markdown"}
+ROW_KEYS = {"label", "method", "published", "published_only", "dataset", "metric", "variant", "variants"}
+CAVEAT_KEYS = {"method", "dataset", "metric", "text"}
 METRIC_KEYS = {"key", "label", "published", "scale", "digits", "transform", "lower_is_better", "tolerance"}
 COLUMN_KEYS = {"label", "group", "dataset", "metric", "published"}
 SCALES = ("percent", "fraction", "raw", "seconds")
@@ -75,17 +83,20 @@ class Cell:
     published: float | None = None
     tolerance: float | None = None
     reason: str | None = None
+    n_records: int = 0
+    budget: object = None       # clusterbench.budget.Budget of the runs (reproduced cells)
+    verdict: object = None      # clusterbench.budget.Verdict (cells with a published value)
+    caveats: list = None        # numbers of the spec's caveats that concern the cell
 
     @property
     def reproduced(self) -> bool:
+        """A reproduced mean beside a published value (whatever the rule says)."""
         return self.mean is not None and self.published is not None
 
     @property
     def within(self) -> bool | None:
-        """|mean - published| <= max(tolerance, 2 std); None when not comparable."""
-        if not self.reproduced or self.tolerance is None:
-            return None
-        return abs(self.mean - self.published) <= max(self.tolerance, 2 * (self.std or 0.0)) + 1e-9
+        """The one rule says reproduced (paper budget, |Δ| ≤ max(3, 2 SEM)); None when not comparable."""
+        return None if self.verdict is None else self.verdict.reproduced
 
 
 def load_spec(path: Path) -> dict:
@@ -98,6 +109,9 @@ def load_spec(path: Path) -> dict:
             raise ConfigError(f"{path}: missing key {key!r}")
     if spec.get("scale", "percent") not in ("percent", "fraction"):
         raise ConfigError(f"{path}: scale must be percent or fraction")
+    for caveat in spec.get("caveats") or []:
+        if not isinstance(caveat, dict) or set(caveat) - CAVEAT_KEYS or not caveat.get("text"):
+            raise ConfigError(f"{path}: caveat {caveat}: needs 'text' and only {sorted(CAVEAT_KEYS)}")
     if isinstance(spec["rows"], list):
         for row in spec["rows"]:
             if isinstance(row, dict) and set(row) - ROW_KEYS:
@@ -175,12 +189,14 @@ def _coords(row: dict, column: dict) -> dict:
     alternative clusterings, the runs column ``{key}_{variant}`` (AHCL's KM-Z / SC-Z / SC-Y).
     """
     metric = row.get("metric") or column.get("metric")
-    if row.get("variant") and metric and metric.get("key"):
-        metric = {**metric, "key": f"{metric['key']}_{row['variant']}"}
+    dataset = row.get("dataset") or column.get("dataset")
+    variant = (row.get("variants") or {}).get(dataset) or row.get("variant")
+    if variant and metric and metric.get("key"):
+        metric = {**metric, "key": f"{metric['key']}_{variant}"}
     return {
         "method": None if row.get("published_only") else row.get("method"),
         "published": row.get("published") or column.get("published"),
-        "dataset": row.get("dataset") or column.get("dataset"),
+        "dataset": dataset,
         "metric": metric,
     }
 
@@ -251,8 +267,8 @@ def _reproduced(runs: pd.DataFrame, method, dataset, metric, factor, digits) -> 
     if len(ok) == 0:
         statuses = set(rows.status)
         if statuses == {"unavailable"}:
-            return Cell("not run: dataset unavailable", reason="dataset unavailable")
-        return Cell(f"failed ({n}/{n})", reason="failed")
+            return Cell("not run: dataset unavailable", reason="dataset unavailable", n_records=n)
+        return Cell(f"failed (n=0/{n})", reason="failed", n_records=n)
     if metric["key"] not in ok.columns:
         return Cell("not run: metric not computed by the suite", reason="metric not computed")
     values = ok[metric["key"]].astype(float)
@@ -261,10 +277,43 @@ def _reproduced(runs: pd.DataFrame, method, dataset, metric, factor, digits) -> 
     values = values * factor
     mean = float(values.mean())
     std = float(values.std(ddof=0)) if len(values) > 1 else 0.0
-    text = f"{_fmt(mean, digits)} ± {_fmt(std, digits)}"
-    if len(ok) < n:
-        text += f" ({len(ok)}/{n} ok)"
-    return Cell(text, mean, std, len(ok))
+    seeds = f"n={len(ok)}" if len(ok) == n else f"n={len(ok)}/{n}"
+    return Cell(f"{_fmt(mean, digits)} ± {_fmt(std, digits)} ({seeds})", mean, std, len(ok), n_records=n)
+
+
+def _cell_budget(method: str, dataset: str, profile: str):
+    """The Budget of (method, dataset, profile), or None where it cannot be resolved (unknown profile)."""
+    from ...budget import budget
+    from ..registry import ConfigError as _ConfigError
+
+    try:
+        return budget(method, dataset, profile)
+    except (_ConfigError, KeyError):
+        return None
+
+
+def _caveats_of(spec, c: dict) -> list[int]:
+    """1-based numbers of the spec's caveats that concern a cell (method, published method, dataset, metric)."""
+    out = []
+    names = {c.get("method"), c.get("published")} - {None}
+    metric = c.get("metric") or {}
+    texts = caveat_texts(spec)
+    for caveat in spec.get("caveats") or []:
+        i = texts.index(" ".join(caveat["text"].split())) + 1
+        if "method" in caveat and caveat["method"] not in names:
+            continue
+        if "dataset" in caveat and caveat["dataset"] != c.get("dataset"):
+            continue
+        if "metric" in caveat and caveat["metric"] not in (metric.get("published"), metric.get("key")):
+            continue
+        if {"method", "dataset", "metric"} & set(caveat) and i not in out:
+            out.append(i)
+    return out
+
+
+def caveat_texts(spec) -> list[str]:
+    """The spec's distinct caveat texts, numbered (c1, c2, ...) in this order (several cells may share one)."""
+    return list(dict.fromkeys(" ".join(cv["text"].split()) for cv in spec.get("caveats") or []))
 
 
 def _default_tolerance(spec, scale) -> float | None:
@@ -276,8 +325,12 @@ def _default_tolerance(spec, scale) -> float | None:
     return 3.0 if scale == "percent" else 0.03
 
 
-def build_cells(spec, runs, published, profile_datasets):
-    """Grid of Cells: rows × columns, the rows and the columns."""
+def build_cells(spec, runs, published, profile_datasets, profile: str | None = None):
+    """Grid of Cells: rows × columns, the rows and the columns.
+
+    ``profile``: the profile the runs come from (default: the runs' ``profile`` column, else ``paper``);
+    it sets each reproduced cell's budget and so the reproduction rule's verdict."""
+    from ...budget import reproduction
     from ...data import DATASETS
 
     base_scale = spec.get("scale", "percent")
@@ -286,6 +339,8 @@ def build_cells(spec, runs, published, profile_datasets):
     registered = methods()
     rows, columns = _rows(spec), _columns(spec, profile_datasets)
     runs = runs if runs is not None else pd.DataFrame()
+    if profile is None:
+        profile = str(runs.profile.iloc[0]) if len(runs) and "profile" in runs.columns else "paper"
     grid = []
     for row in rows:
         line = []
@@ -317,11 +372,28 @@ def build_cells(spec, runs, published, profile_datasets):
                     cell = Cell(f"not run: {reason}", reason=reason)
                 cell.published = pub
                 cell.tolerance = metric.get("tolerance", _default_tolerance(spec, scale))
+                if cell.mean is not None:
+                    cell.budget = _cell_budget(method, c["dataset"], profile)
+                    paper_budget = bool(cell.budget and cell.budget.paper_budget)
+                    marks = "" if paper_budget else "†"
+                    if pub is not None and cell.tolerance is not None:
+                        cell.verdict = reproduction(cell.mean, cell.std or 0.0, cell.n, pub,
+                                                    paper_budget=paper_budget, scale=scale,
+                                                    tolerance=cell.tolerance,
+                                                    unstable_above=None if scale in ("percent", "fraction")
+                                                    else float("inf"))
+                        marks = ("✓" if cell.verdict.reproduced else "") + marks
+                    if scale in ("percent", "fraction") and (cell.std or 0.0) > (5.0 if scale == "percent" else 0.05):
+                        marks += "‡"
+                    cell.text += (" " + marks) if marks else ""
                 if pub is not None:
                     if cell.mean is not None:
                         cell.text += f" [{_fmt(pub, digits)}, Δ {cell.mean - pub:+.{digits}f}]"
                     else:
                         cell.text += f" [{_fmt(pub, digits)}]"
+            cell.caveats = _caveats_of(spec, c)
+            if cell.caveats:
+                cell.text += " " + "".join(f"(c{i})" for i in cell.caveats)
             if doubtful:
                 cell.text += " ?"
             line.append(cell)
@@ -330,14 +402,25 @@ def build_cells(spec, runs, published, profile_datasets):
 
 
 def table_status(grid) -> dict:
-    """Counts of published cells, those with a reproduced counterpart, those within tolerance."""
+    """Counts of the one rule over a grid: published cells, those with a reproduced counterpart
+    (``compared``), reproduced under the rule, at a reduced budget, unstable; cells with a mean."""
     cells = [c for line in grid for c in line]
+    compared = [c for c in cells if c.reproduced]
     return {
         "published": sum(c.published is not None for c in cells),
-        "reproduced": sum(c.reproduced for c in cells),
-        "within": sum(bool(c.within) for c in cells),
+        "compared": len(compared),
+        "reproduced": sum(bool(c.verdict and c.verdict.reproduced) for c in compared),
+        "reduced_budget": sum(bool(c.verdict and not c.verdict.paper_budget) for c in compared),
+        "unstable": sum(bool(c.verdict and c.verdict.unstable) for c in compared),
         "run_cells": sum(c.mean is not None for c in cells),
     }
+
+
+def status_line(status: dict) -> str:
+    """The status counts in words (tables and the index)."""
+    return (f"{status['compared']} of {status['published']} published cells have a reproduced counterpart; "
+            f"{status['reproduced']} reproduced under the suite's rule, {status['reduced_budget']} at a reduced "
+            f"budget (never counted as reproduced), {status['unstable']} unstable.")
 
 
 def _ranks(grid, columns=None) -> dict[tuple[int, int], int]:
@@ -364,7 +447,7 @@ _LATEX = {
     "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
     "±": r"$\pm$", "Δ": r"$\Delta$", "×": r"$\times$", "✓": r"$\surd$", "λ": r"$\lambda$", "–": "--",
     "—": "---", "≤": r"$\leq$", "≥": r"$\geq$", "α": r"$\alpha$", "β": r"$\beta$", "†": r"\dag{}",
-    "é": r"\'e", "ü": r'\"u', "ö": r'\"o', "’": "'",
+    "é": r"\'e", "ü": r'\"u', "ö": r'\"o', "’": "'", "‡": r"\ddag{}", "−": "-", "`": "",
 }
 
 
@@ -408,16 +491,52 @@ def _run_revisions(runs) -> str:
     return ", ".join(revisions)
 
 
+def budget_lines(grid, rows) -> list[str]:
+    """Per method with reproduced cells, its budget against the paper's in words (datasets sharing a
+    description grouped): ``AHCL: 10 of 140 epochs, narrower network, ...``."""
+    from ...budget import caption_line
+
+    per_method: dict[str, dict] = {}
+    for row, line in zip(rows, grid):
+        for cell in line:
+            if cell.budget is not None:
+                per_method.setdefault(cell.budget.method, {})[cell.budget.dataset] = cell.budget
+    return [caption_line(list(b.values())) for b in per_method.values()]
+
+
+def legend(grid) -> list[str]:
+    """The notes every rendering of a table carries (markdown and LaTeX alike): profile budgets, marks."""
+    cells = [c for line in grid for c in line]
+    out = []
+    if any(c.budget is not None and not c.budget.paper_budget for c in cells):
+        out.append("† reduced budget (caption): the run is not at the paper's budget; its Δ is shown and never "
+                   "counted as reproduced.")
+    if any(c.text.count("✓") for c in cells) or any(c.verdict is not None for c in cells):
+        out.append("✓ reproduced under the suite's one rule: paper budget and |Δ| ≤ max(3 points, 2 × SEM over "
+                   "the seeds) (clusterbench.budget.reproduction).")
+    if any("‡" in c.text for c in cells):
+        out.append("‡ unstable: std over the seeds above 5 points.")
+    if any(c.mean is not None for c in cells):
+        out.append("n: seeds whose runs finished (n=8/10: 8 of 10 records ok); failed, unavailable and stale "
+                   "records are never averaged in.")
+    return out
+
+
 def render(spec: dict, runs: pd.DataFrame, published: pd.DataFrame | None, profile: str,
            profile_datasets: list[str]) -> tuple[str, str]:
-    """(markdown, latex) of one table."""
+    """(markdown, latex) of one table; both carry the same caption, budgets, legend, notes and caveats."""
     from tabulate import tabulate
 
-    rows, columns, grid = build_cells(spec, runs, published, profile_datasets)
+    rows, columns, grid = build_cells(spec, runs, published, profile_datasets, profile)
     ranks = _ranks(grid, columns)
     title = spec.get("title", "").replace("{profile}", profile)
     caption = spec.get("caption", "").replace("{profile}", profile).strip()
     headers = ["Method"] + [f"{c['group']} {c['label']}" if c.get("group") else c["label"] for c in columns]
+    budgets = budget_lines(grid, rows)
+    reduced = any(c.budget is not None and not c.budget.paper_budget for line in grid for c in line)
+    profile_line = f"Profile `{profile}`" + (
+        ": reproduced cells at a reduced budget (†), as a fraction of the paper's: " + "; ".join(budgets) + "."
+        if reduced else (": every reproduced cell at the paper budget." if budgets else "."))
 
     def md_cell(i, j, cell):
         rank = ranks.get((i, j))
@@ -427,32 +546,38 @@ def render(spec: dict, runs: pd.DataFrame, published: pd.DataFrame | None, profi
             enumerate(zip(rows, grid))]
     scale_note = "%" if spec.get("scale", "percent") == "percent" else "fractions"
     status = table_status(grid)
-    md = [f"# {title}", ""] + ([caption, ""] if caption else []) + [
-          f"Profile `{profile}`; values in {scale_note}: reproduced mean ± std over seeds "
-          "[published value, Δ reproduced − published]; best reproduced mean in **bold**, second <u>underlined</u>.",
-          "",
-          *_markdown_tables(spec, columns, headers, body)]
+    layout = (f"Values in {scale_note}: reproduced mean ± std over seeds (n) [published value, Δ reproduced − "
+              "published]; best reproduced mean in bold, second underlined.")
+    notes = legend(grid)
     if spec.get("notes"):
-        md += [spec["notes"].strip(), ""]
+        notes.append(" ".join(spec["notes"].split()))
     if any(c.text.endswith(" ?") for line in grid for c in line):
-        md += ["`?`: the transcription marks the published cell as doubtful (see results/published/README.md).", ""]
+        notes.append("?: the transcription marks the published cell as doubtful (see results/published/README.md).")
+    caveats = [f"(c{i}) {text}" for i, text in enumerate(caveat_texts(spec), 1)]
     if status["published"]:
-        md += [f"Status: {status['reproduced']} of {status['published']} published cells have a reproduced "
-               f"counterpart; {status['within']} lie within tolerance (|Δ| ≤ max(tolerance, 2 std)).", ""]
+        notes.append("Status: " + status_line(status))
     sources = sources_line(spec)
     revisions = _run_revisions(runs)
-    md += ([f"Published numbers: {sources} (references.bib; results/published/)."] if sources else []) + [
-        f"Rendered by {suite_version()}" + (f"; runs from git {revisions}" if revisions else "") + ".", ""]
+    tail = ([f"Published numbers: {sources} (references.bib; results/published/)."] if sources else []) + [
+        f"Rendered by {suite_version()}" + (f"; runs from git {revisions}" if revisions else "") + "."]
+    md = [f"# {title}", ""] + ([caption, ""] if caption else []) + [profile_line, "", layout, "",
+          *_markdown_tables(spec, columns, headers, body)]
+    md += [line for note in notes for line in (note, "")]
+    if caveats:
+        md += ["Comparability caveats:", ""] + [f"- {c}" for c in caveats] + [""]
+    md += [line for t in tail for line in (t, "")]
 
     def tex_cell(i, j, cell):
         text = _latex_escape(cell.text)
         rank = ranks.get((i, j))
         return rf"\textbf{{{text}}}" if rank == 1 else rf"\underline{{{text}}}" if rank == 2 else text
 
-    tex_caption = _latex_escape(title) + (f". {_latex_escape(caption)}" if caption else "")
+    tex_caption = _latex_escape(title) + (f". {_latex_escape(caption)}" if caption else "") + (
+        f" {_latex_escape(profile_line.replace('`', ''))}")
     if sources:
         tex_caption += f" Published numbers: {_latex_escape(sources)}."
-    tex = [f"% {_latex_escape(title)}", f"% Rendered by {_latex_escape(suite_version())}",
+    tex = [f"% {_latex_escape(title)}", f"% Rendered by {_latex_escape(suite_version())}"
+           + (f"; runs from git {_latex_escape(revisions)}" if revisions else ""),
            r"\begin{table}[t]", r"\centering", r"\small",
            rf"\caption{{{tex_caption}}}",
            r"\begin{tabular}{l" + "c" * len(columns) + "}", r"\toprule"]
@@ -478,7 +603,12 @@ def render(spec: dict, runs: pd.DataFrame, published: pd.DataFrame | None, profi
     for i, (row, line) in enumerate(zip(rows, grid)):
         tex.append(" & ".join([_latex_escape(row["label"])] + [tex_cell(i, j, c) for j, c in enumerate(line)])
                    + r" \\")
-    tex += [r"\bottomrule", r"\end{tabular}", r"\end{table}", ""]
+    tex += [r"\bottomrule", r"\end{tabular}", r"\par\smallskip", r"\begin{minipage}{\linewidth}\footnotesize"]
+    tex += [_latex_escape(layout) + r"\par"] + [_latex_escape(n) + r"\par" for n in notes]
+    if caveats:
+        tex += [r"Comparability caveats:\par"] + [_latex_escape(c) + r"\par" for c in caveats]
+    tex += [_latex_escape(t) + r"\par" for t in tail]
+    tex += [r"\end{minipage}", r"\end{table}", ""]
     return "\n".join(md), "\n".join(tex)
 
 
