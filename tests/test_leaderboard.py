@@ -267,3 +267,32 @@ def test_submission_from_run_records(tmp_path):
     shutil.copytree(dest / "records" / "digits" / "seed0", dest / "records" / "copy")
     with pytest.raises(SubmissionError, match=r"record.json: duplicate \(dataset, seed\) \('digits', 0\)"):
         load_submission(dest)
+
+
+@pytest.mark.slow
+def test_embedded_default_dag_builds_leaderboard_and_site_from_every_pair(tmp_path):
+    """Command 1's targets: the leaderboard rule takes every (dataset, method) summary of the quick
+    profile (all registered methods over the embedded datasets) and the site follows it."""
+    import subprocess
+    import sys
+
+    from clusterbench.framework.registry import applicable, load_profile
+
+    for name in ("Snakefile", "environment.yml"):
+        shutil.copy(REPO / name, tmp_path / name)
+    for name in ("workflow", "config", "submissions"):
+        shutil.copytree(REPO / name, tmp_path / name)
+    shutil.copytree(REPO / "results" / "published", tmp_path / "results" / "published")
+    out = subprocess.run([sys.executable, "-m", "snakemake", "-n", "-p", "reports/leaderboard.md",
+                          "reports/site/index.html"], cwd=tmp_path, capture_output=True, text=True,
+                         env={"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(tmp_path)},
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    text = out.stdout + out.stderr
+    assert "rule leaderboard" in text and "rule site" in text
+    profile = load_profile("quick")
+    pairs = [(d, m) for d in profile["datasets"] for m in profile["methods"] if applicable(m, d)]
+    assert len(pairs) >= 30
+    for d, m in pairs:
+        assert f"results/runs/quick/{d}/{m}/summary.json" in text, (d, m)
+    assert text.count("clusterbench leaderboard --profile quick") == 1
