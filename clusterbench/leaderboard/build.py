@@ -24,6 +24,7 @@ METRIC_LABELS = {"acc": "ACC", "nmi": "NMI", "ari": "ARI"}
 PUBLISHED_NMI = {"ahcl": "max", "dccm": "geometric", "dec": "geometric", "idec": "geometric",
                  "deckeras": "geometric", "dynae": "arithmetic"}
 ENTRY_KEYS = ("source", "method", "display", "rank", "group", "mean", "std", "sem", "n_ok", "n", "budget",
+              "budget_details",
               "budget_fraction", "paper_budget", "runtime_s", "peak_rss_mb", "peak_gpu_mb", "p_adj", "p_leader",
               "summary", "git_revision", "config_hash", "paper", "table", "row", "note", "code_url", "paper_url",
               "hardware", "submission", "values")

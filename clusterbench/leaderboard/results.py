@@ -28,9 +28,9 @@ from ..framework.metrics import METRICS
 
 COLUMNS = [
     "source", "profile", "method", "display", "dataset", "metric", "mean", "std", "sem", "n_ok", "n",
-    "values", "seeds", "budget", "budget_fraction", "paper_budget", "runtime_s", "peak_rss_mb", "peak_gpu_mb",
-    "git_revision", "config_hash", "summary", "paper", "table", "row", "note", "code_url", "paper_url",
-    "hardware", "submission",
+    "values", "seeds", "budget", "budget_details", "budget_fraction", "paper_budget", "runtime_s", "peak_rss_mb",
+    "peak_gpu_mb", "git_revision", "config_hash", "summary", "paper", "table", "row", "note", "code_url",
+    "paper_url", "hardware", "submission",
 ]
 
 #: metrics kept per reproduced run (the records' METRICS)
@@ -57,15 +57,16 @@ def _read_json(path: Path):
     return json.loads(Path(path).read_text())
 
 
-def _budget(method, dataset, profile) -> tuple[str, float | None, bool | None]:
+def _budget(method, dataset, profile) -> tuple[str, float | None, bool | None, str]:
+    """(short words, fraction of the paper's steps, at the paper budget, description) of a run's budget."""
     from ..budget import budget
 
     try:
         b = budget(method, dataset, profile)
     except Exception as error:  # noqa: BLE001 - a method without a paper profile has no comparison
-        return f"profile {profile} (no paper budget to compare: {str(error).splitlines()[0][:80]})", None, None
-    return b.short if not b.paper_budget else "paper budget", b.fraction if not b.paper_budget else 1.0, \
-        b.paper_budget
+        text = f"profile {profile} (no paper budget to compare: {str(error).splitlines()[0][:80]})"
+        return text, None, None, text
+    return b.short, 1.0 if b.paper_budget else b.fraction, b.paper_budget, b.description
 
 
 def reproduced_rows(runs_root: Path, profiles: list[str] | None = None, link_root: Path | None = None) -> list[dict]:
@@ -88,13 +89,13 @@ def reproduced_rows(runs_root: Path, profiles: list[str] | None = None, link_roo
             path = method_dir / f"seed{entry['seed']}" / "record.json"
             records.append(_read_json(path) if path.exists() else entry)
         ok = [r for r in records if r.get("status") == "ok"]
-        budget_text, fraction, paper_budget = _budget(method, dataset, profile)
+        budget_text, fraction, paper_budget, budget_details = _budget(method, dataset, profile)
         link = str(summary) if link_root is None else os.path.relpath(summary, link_root)
         common = {
             "source": "reproduced", "profile": profile, "method": method, "display": displays.get(method, method),
             "dataset": dataset, "n_ok": len(ok), "n": len(records), "seeds": [int(r["seed"]) for r in ok],
             "budget": budget_text, "budget_fraction": fraction, "paper_budget": paper_budget,
-            "runtime_s": _mean([r.get("wall_s") for r in ok]),
+            "budget_details": budget_details, "runtime_s": _mean([r.get("wall_s") for r in ok]),
             "peak_rss_mb": _max([r.get("peak_rss_mb") for r in ok]),
             "peak_gpu_mb": _max([r.get("peak_gpu_mb") for r in ok]),
             "git_revision": ",".join(sorted({str((r.get("provenance") or {}).get("git_revision"))[:12]

@@ -68,6 +68,8 @@ def _row(e: dict, link_prefix: str) -> str:
         if e.get("note") and key == "source":
             text += f' <span class="tag" title="{_attr(e["note"])}">note</span>'
         data = "" if value is None else f' data-value="{_attr(value)}"'
+        if key == "budget" and e.get("budget_details"):
+            data += f' title="{_attr(e["budget_details"])}"'
         klass = ' class="num"' if numeric else ""
         cells.append(f"<td{klass}{data}>{text}</td>")
     return (f'<tr data-entry="{_attr(e["id"])}" data-source="{_attr(e["source"])}" '
