@@ -10,6 +10,7 @@ rule leaderboard:
         runs=[f"results/runs/{PROFILE_NAME}/{d}/{m}/summary.json" for d, m in PROFILE_PAIRS],
         published=sorted(str(p) for p in _Path("results/published").glob("*.csv")),
         submissions=_submission_files("submissions"),
+        table2="reports/table2.md",  # linked from the leaderboard (with any paper table already rendered)
     output:
         md="reports/leaderboard.md",
         json="reports/leaderboard.json",
