@@ -235,8 +235,8 @@ def render_markdown(doc: dict, metric: str | None = None, site_link: str = "site
                      _p(e.get("p_leader"))]
             if pub:
                 cells = [f"*{c}*" if c else c for c in cells]
-            elif e.get("summary"):
-                cells[4] = f"[{cells[4]}]({e['summary']})"
+            elif e.get("summary") or e.get("submission"):
+                cells[4] = f"[{cells[4]}]({e.get('summary') or e['submission']})"
             body.append(cells)
         lines += [tabulate(body, headers=["Rank", "Group", "Method", "Source", label, "n ok", "Budget",
                                           "Runtime (s)", "p vs leader (Holm)"],
