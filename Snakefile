@@ -1,5 +1,7 @@
 # clusterbench: prepare datasets -> run methods per (dataset, method) over seeds
 # -> aggregate -> render reports. See README.md and docs/architecture.md.
+import shlex
+
 from snakemake.utils import min_version, validate
 
 min_version("8.0")
@@ -9,6 +11,14 @@ configfile: "config/config.yaml"
 
 
 validate(config, "workflow/schemas/config.schema.yaml")
+
+
+report: "workflow/report/workflow.rst"
+
+
+# rules call this checkout's package (`python -m clusterbench`), also inside the per-rule conda envs
+# (workflow/envs/), which hold its dependencies only
+shell.prefix(f"set -euo pipefail; export PYTHONPATH={shlex.quote(workflow.basedir)}${{{{PYTHONPATH:+:$PYTHONPATH}}}}; ")
 
 
 include: "workflow/rules/common.smk"
@@ -24,10 +34,15 @@ include: "workflow/rules/figures_nmce.smk"
 
 
 rule all:
+    default_target: True
     input:
         "reports/table1.md",
         "reports/table2.md",
         "reports/leaderboard.md",
         "reports/site/index.html",
         f"results/{PROFILE_NAME}/runs.csv",
-    default_target: True
+
+
+# aggregation, rendering and drawing run on the submitting host under a cluster executor
+localrules:
+    all,

@@ -11,18 +11,18 @@ rule ahcl_figure2_3:
     input:
         f"results/runs/{AHCL_FIGURE_PROFILE}/usps/ahcl/summary.json",
     output:
-        fig2="reports/ahcl/figure2.png",
-        fig3="reports/ahcl/figure3.png",
-    conda:
-        "../../environment.yml"
+        fig2=report("reports/ahcl/figure2.png", caption="../report/ahcl_figure2.rst", category="AHCL"),
+        fig3=report("reports/ahcl/figure3.png", caption="../report/ahcl_figure3.rst", category="AHCL"),
     log:
         "logs/figures/ahcl_figure2_3.log",
     benchmark:
         "benchmarks/figures/ahcl_figure2_3.tsv"
+    conda:
+        "../envs/training.yaml"
+    threads: 1
     params:
         run=f"results/runs/{AHCL_FIGURE_PROFILE}/usps/ahcl/seed0",
         mirror=MIRROR,
-    threads: 1
     shell:
         "OMP_NUM_THREADS={threads} python workflow/scripts/ahcl_figures.py snapshots --run {params.run} "
         "--mirror '{params.mirror}' --figure2 {output.fig2} --figure3 {output.fig3} > {log} 2>&1"
@@ -31,19 +31,22 @@ rule ahcl_figure2_3:
 rule ahcl_figure4:
     """AHCL Figure 4: the objective over epochs on the five datasets (mean and range over seeds)."""
     input:
-        expand(
-            "results/runs/{profile}/{dataset}/ahcl/summary.json",
-            profile=AHCL_FIGURE_PROFILE,
-            dataset=AHCL_FIGURE_DATASETS,
+        rebuild_missing(
+            expand(
+                "results/runs/{profile}/{dataset}/ahcl/summary.json",
+                profile=AHCL_FIGURE_PROFILE,
+                dataset=AHCL_FIGURE_DATASETS,
+            ),
+            "reports/ahcl/figure4.png",
         ),
     output:
-        "reports/ahcl/figure4.png",
-    conda:
-        "../../environment.yml"
+        report("reports/ahcl/figure4.png", caption="../report/ahcl_figure4.rst", category="AHCL"),
     log:
         "logs/figures/ahcl_figure4.log",
     benchmark:
         "benchmarks/figures/ahcl_figure4.tsv"
+    conda:
+        "../envs/reporting.yaml"
     shell:
         "python workflow/scripts/ahcl_figures.py convergence --summaries {input} --figure4 {output} > {log} 2>&1"
 
@@ -53,18 +56,18 @@ rule ahcl_table1:
     input:
         expand("resources/datasets/{dataset}.json", dataset=AHCL_FIGURE_DATASETS),
     output:
-        md="reports/ahcl/table1.md",
+        md=report("reports/ahcl/table1.md", caption="../report/ahcl_table1.rst", category="AHCL"),
         tex="reports/ahcl/table1.tex",
-    conda:
-        "../../environment.yml"
     log:
         "logs/reports/ahcl/table1.log",
     benchmark:
         "benchmarks/reports/ahcl/table1.tsv"
+    conda:
+        "../envs/reporting.yaml"
     params:
         datasets=" ".join(AHCL_FIGURE_DATASETS),
     shell:
-        "clusterbench datasets-table --profile cpu --datasets {params.datasets} --published ahcl:1 "
+        "python -m clusterbench datasets-table --profile cpu --datasets {params.datasets} --published ahcl:1 "
         "--out {output.md} > {log} 2>&1"
 
 
@@ -78,11 +81,11 @@ use rule ahcl_figure2_3 as ahcl_figure2_3_profile with:
         "logs/figures/{fprofile}/ahcl_figure2_3.log",
     benchmark:
         "benchmarks/figures/{fprofile}/ahcl_figure2_3.tsv"
+    wildcard_constraints:
+        fprofile="smoke|quick|cpu|paper",
     params:
         run=lambda wc: f"results/runs/{wc.fprofile}/usps/ahcl/seed0",
         mirror=MIRROR,
-    wildcard_constraints:
-        fprofile="smoke|quick|cpu|paper",
 
 
 use rule ahcl_figure4 as ahcl_figure4_profile with:
@@ -98,4 +101,7 @@ use rule ahcl_figure4 as ahcl_figure4_profile with:
         fprofile="smoke|quick|cpu|paper",
 
 
-ruleorder: ahcl_table1 > render_table
+# aggregation, rendering and drawing run on the submitting host under a cluster executor
+localrules:
+    ahcl_figure4,
+    ahcl_table1,

@@ -1,4 +1,5 @@
-# NMCE figures (Li et al. 2022): drawn from recorded run labels, never recomputed by the plot.
+# NMCE figures (Li et al. 2022): drawn from recorded run labels, never recomputed by the plot. The records
+# live under results/figures/nmce/ (not results/runs/, which run_method writes), one file one rule.
 # Figure 1 uses the paper profile (NMCE: Table B.1 "Double Spiral", 30,000 steps of batch 4,096) whatever
 # profile the DAG runs, as the paper tables do; one seed (0), the paper shows one run. Two rows: the
 # paper's text (nmce_double_spiral_40k: data and augmentation noise 0.05, weight decay 1e-6) and the
@@ -19,45 +20,53 @@ rule nmce_figure1_record:
         dataset="resources/datasets/{dataset}.json",
         method="config/methods/{method}.yaml",
     output:
-        "results/runs/paper/{dataset}/{method}/seed0/record.json",
-    conda:
-        "../../environment.yml"
+        "results/figures/nmce/paper/{dataset}/{method}/seed0/record.json",
     log:
         "logs/figures/nmce_figure1_{dataset}_{method}.log",
     benchmark:
         "benchmarks/figures/nmce_figure1_{dataset}_{method}.tsv"
-    params:
-        device=DEVICE,
     wildcard_constraints:
         method="|".join(NMCE_FIGURE1_METHODS),
         dataset="|".join(NMCE_FIGURE1_DATASETS),
+    conda:
+        "../envs/training.yaml"
     threads: 1
+    params:
+        device=DEVICE,
     shell:
         "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} CLUSTERBENCH_PRETRAINED=resources/pretrained "
-        "clusterbench run --method {wildcards.method} --dataset {wildcards.dataset} --profile paper --seed 0 "
-        "--out results/runs --device {params.device} > {log} 2>&1"
+        "python -m clusterbench run --method {wildcards.method} --dataset {wildcards.dataset} --profile paper --seed 0 "
+        "--out results/figures/nmce --device {params.device} > {log} 2>&1"
 
 
 rule nmce_figure1:
     """NMCE Figure 1: the double spiral clustered by k-means, DEC and NMCE (recorded labels, seed 0)."""
     input:
-        expand(
-            "results/runs/paper/{dataset}/{method}/seed0/record.json",
-            dataset=NMCE_FIGURE1_DATASETS,
-            method=NMCE_FIGURE1_METHODS,
+        rebuild_missing(
+            expand(
+                "results/figures/nmce/paper/{dataset}/{method}/seed0/record.json",
+                dataset=NMCE_FIGURE1_DATASETS,
+                method=NMCE_FIGURE1_METHODS,
+            ),
+            "reports/nmce/figure1.png",
         ),
     output:
-        "reports/nmce/figure1.png",
-    conda:
-        "../../environment.yml"
+        report("reports/nmce/figure1.png", caption="../report/nmce_figure1.rst", category="NMCE"),
     log:
         "logs/figures/nmce_figure1.log",
     benchmark:
         "benchmarks/figures/nmce_figure1.tsv"
+    conda:
+        "../envs/reporting.yaml"
     params:
         methods=",".join(NMCE_FIGURE1_METHODS),
         datasets=",".join(NMCE_FIGURE1_DATASETS),
     shell:
-        "python workflow/scripts/nmce_figure1.py --runs results/runs --profile paper --seed 0 "
+        "python workflow/scripts/nmce_figure1.py --runs results/figures/nmce --profile paper --seed 0 "
         "--datasets {params.datasets} "
         "--methods {params.methods} --out {output} > {log} 2>&1"
+
+
+# aggregation, rendering and drawing run on the submitting host under a cluster executor
+localrules:
+    nmce_figure1,

@@ -6,12 +6,12 @@ rule rdc_four_curves_record:
     output:
         npz="results/figures/rdc/four_curves_seed0.npz",
         meta="results/figures/rdc/four_curves_seed0.json",
-    conda:
-        "../../environment.yml"
     log:
         "logs/figures/rdc_four_curves_record.log",
     benchmark:
         "benchmarks/figures/rdc_four_curves_record.tsv"
+    conda:
+        "../envs/training.yaml"
     shell:
         "python workflow/scripts/rdc_figure16.py record --seed 0 --out {output.npz} > {log} 2>&1"
 
@@ -21,14 +21,14 @@ rule rdc_figure16:
     input:
         npz=rules.rdc_four_curves_record.output.npz,
     output:
-        fig2="reports/rdc/figure2.png",
-        fig16="reports/rdc/figure16.png",
-    conda:
-        "../../environment.yml"
+        fig2=report("reports/rdc/figure2.png", caption="../report/rdc_figure2.rst", category="R-DC"),
+        fig16=report("reports/rdc/figure16.png", caption="../report/rdc_figure16.rst", category="R-DC"),
     log:
         "logs/figures/rdc_figure16.log",
     benchmark:
         "benchmarks/figures/rdc_figure16.tsv"
+    conda:
+        "../envs/reporting.yaml"
     shell:
         "python workflow/scripts/rdc_figure16.py plot --embeddings {input.npz} "
         "--figure2 {output.fig2} --figure16 {output.fig16} > {log} 2>&1"
@@ -50,25 +50,21 @@ RDC_BUDGET_TEXT = {
 }[RDC_FIG_BUDGET]
 
 
-ruleorder: rdc_table8 > render_table
-ruleorder: rdc_table6 > render_table
-
-
 rule rdc_dynamics_record:
     """One data set: ae_mse -> DEC, IDEC and ACAI -> DynAE, R-DC with geometry and per-update scores."""
     output:
         npz=f"{RDC_FIG_DIR}/dynamics_{{dataset}}.npz",
         meta=f"{RDC_FIG_DIR}/dynamics_{{dataset}}.json",
-    params:
-        budget=RDC_FIG_BUDGET,
-        mirror=MIRROR,
-        device=DEVICE,
-    conda:
-        "../../environment.yml"
     log:
         f"logs/figures/rdc_{RDC_FIG_BUDGET}_dynamics_{{dataset}}.log",
     benchmark:
         f"benchmarks/figures/rdc_{RDC_FIG_BUDGET}_dynamics_{{dataset}}.tsv"
+    conda:
+        "../envs/training.yaml"
+    params:
+        budget=RDC_FIG_BUDGET,
+        mirror=MIRROR,
+        device=DEVICE,
     shell:
         "CLUSTERBENCH_MIRROR='{params.mirror}' python workflow/scripts/rdc_figures.py dynamics "
         "--dataset {wildcards.dataset} --budget {params.budget} --device {params.device} "
@@ -83,19 +79,21 @@ rule rdc_dynamics_figures:
         all=expand(f"{RDC_FIG_DIR}/dynamics_{{dataset}}.json", dataset=RDC_FIG_DATASETS),
         npz=expand(f"{RDC_FIG_DIR}/dynamics_{{dataset}}.npz", dataset=RDC_FIG_DATASETS),
     output:
-        fig1="reports/rdc/figure1.png",
-        fig3="reports/rdc/figure3.png",
-        fig12="reports/rdc/figure12.png",
-        fig13="reports/rdc/figure13.png",
-        fig14="reports/rdc/figure14.png",
-        fig15="reports/rdc/figure15.png",
-        fig18="reports/rdc/figure18.png",
-    conda:
-        "../../environment.yml"
+        fig1=report("reports/rdc/figure1.png", caption="../report/rdc_figure1.rst", category="R-DC"),
+        fig3=report("reports/rdc/figure3.png", caption="../report/rdc_figure3.rst", category="R-DC"),
+        fig12=report("reports/rdc/figure12.png", caption="../report/rdc_figure12.rst", category="R-DC"),
+        fig13=report("reports/rdc/figure13.png", caption="../report/rdc_figure13.rst", category="R-DC"),
+        fig14=report("reports/rdc/figure14.png", caption="../report/rdc_figure14.rst", category="R-DC"),
+        fig15=report("reports/rdc/figure15.png", caption="../report/rdc_figure15.rst", category="R-DC"),
+        fig18=report("reports/rdc/figure18.png", caption="../report/rdc_figure18.rst", category="R-DC"),
     log:
         f"logs/figures/rdc_{RDC_FIG_BUDGET}_dynamics_figures.log",
     benchmark:
         f"benchmarks/figures/rdc_{RDC_FIG_BUDGET}_dynamics_figures.tsv"
+    conda:
+        "../envs/reporting.yaml"
+    params:
+        text=RDC_BUDGET_TEXT,
     shell:
         "(python workflow/scripts/rdc_plots.py figure1 --dynamics {input.two} --out {output.fig1} && "
         "python workflow/scripts/rdc_plots.py figure3 --dynamics {input.all} --out {output.fig3} && "
@@ -106,25 +104,106 @@ rule rdc_dynamics_figures:
         "python workflow/scripts/rdc_plots.py figure18 --dynamics {input.two} --out {output.fig18}) > {log} 2>&1"
 
 
-rule rdc_sweep:
-    """One job per sweep: alpha-beta (Figure 17), noise (Figure 20), ablation (Table 8); run records + summary CSV."""
+# Sweeps (Figure 17's alpha x beta grid of Section 4.2.4, Figure 20's noise levels, Table 8's ablation
+# variants): a registry of named cells, one job per cell; the cells share one pretraining job
+# (acai_frozen on the clean data) and their records and weights under RDC_FIG_DIR (--root), so a cell
+# resumes from finished seeds and deleting one cell's CSV recomputes that cell only.
+RDC_SWEEP_DATASET = "mnist5k"
+RDC_SWEEP_CELLS = {
+    "alpha-beta": {
+        f"a{a}_b{b}": f"--alphas {a} --betas {b} --seeds 0 1"
+        for a in (0.1, 0.6, 0.8, 0.9, 1.0)
+        for b in (0.1, 0.3, 0.7, 1.0, 1.2)
+    },
+    "noise": {f"noise{level}": f"--levels {level} --seeds 0 1" for level in (0.0, 0.05, 0.1, 0.15, 0.2, 0.25)},
+    "ablation": {
+        f"{RDC_SWEEP_DATASET}_{tag}": f"--datasets {RDC_SWEEP_DATASET} --variants {tag} --seeds 0 1 2"
+        for tag in ("p1", "p1_p2", "p1_p3", "p1_p2_p3")
+    },
+}
+# cells trained on the clean data reuse the shared pretraining (the noised levels pretrain on their own data)
+RDC_SWEEP_SHARED = {
+    "alpha-beta": list(RDC_SWEEP_CELLS["alpha-beta"]),
+    "noise": ["noise0.0"],
+    "ablation": list(RDC_SWEEP_CELLS["ablation"]),
+}
+
+
+rule rdc_sweep_pretrain:
+    """The sweeps' shared phase 1: acai_frozen at the budget on one data set, seeds 0-2."""
     output:
-        f"{RDC_FIG_DIR}/{{sweep}}.csv",
+        f"{RDC_FIG_DIR}/pretrained/{{dataset}}_acai_frozen.json",
+    log:
+        f"logs/figures/rdc_{RDC_FIG_BUDGET}_sweep_pretrain_{{dataset}}.log",
+    benchmark:
+        f"benchmarks/figures/rdc_{RDC_FIG_BUDGET}_sweep_pretrain_{{dataset}}.tsv"
+    conda:
+        "../envs/training.yaml"
+    threads: 1
+    resources:
+        gpu=1 if DEVICE.startswith("cuda") else 0,
     params:
         budget=RDC_FIG_BUDGET,
         mirror=MIRROR,
         device=DEVICE,
+        root=lambda wc, output: _Path(output[0]).parents[1],  # RDC_FIG_DIR
+    shell:
+        "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} CLUSTERBENCH_MIRROR='{params.mirror}' "
+        "python workflow/scripts/rdc_figures.py pretrain --dataset {wildcards.dataset} --seeds 0 1 2 "
+        "--budget {params.budget} --device {params.device} --root {params.root} --out {output} > {log} 2>&1"
+
+
+rule rdc_sweep_cell:
+    """One cell of a sweep: R-DC on one alpha/beta, noise level or ablation variant; run records + rows CSV."""
+    input:
+        lambda wc: (
+            [f"{RDC_FIG_DIR}/pretrained/{RDC_SWEEP_DATASET}_acai_frozen.json"]
+            if wc.cell in RDC_SWEEP_SHARED[wc.sweep]
+            else []
+        ),
+    output:
+        f"{RDC_FIG_DIR}/cells/{{sweep}}/{{cell}}.csv",
+    log:
+        f"logs/figures/rdc_{RDC_FIG_BUDGET}_{{sweep}}_{{cell}}.log",
+    benchmark:
+        f"benchmarks/figures/rdc_{RDC_FIG_BUDGET}_{{sweep}}_{{cell}}.tsv"
+    wildcard_constraints:
+        sweep="alpha-beta|noise|ablation",
+        cell="|".join(re.escape(c) for cells in RDC_SWEEP_CELLS.values() for c in cells),
+    conda:
+        "../envs/training.yaml"
+    threads: 1
+    resources:
+        gpu=1 if DEVICE.startswith("cuda") else 0,
+    params:
+        budget=RDC_FIG_BUDGET,
+        mirror=MIRROR,
+        device=DEVICE,
+        args=lambda wc: RDC_SWEEP_CELLS[wc.sweep][wc.cell],
+        root=lambda wc, output: _Path(output[0]).parents[2],  # RDC_FIG_DIR
+    shell:
+        "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} CLUSTERBENCH_MIRROR='{params.mirror}' "
+        "python workflow/scripts/rdc_figures.py {wildcards.sweep} {params.args} --budget {params.budget} "
+        "--device {params.device} --root {params.root} --out {output} > {log} 2>&1"
+
+
+rule rdc_sweep:
+    """A sweep's summary CSV (Figure 17: alpha-beta, Figure 20: noise, Table 8: ablation): its cells' rows."""
+    input:
+        rebuild_missing(
+            lambda wc: expand(f"{RDC_FIG_DIR}/cells/{wc.sweep}/{{cell}}.csv", cell=RDC_SWEEP_CELLS[wc.sweep]),
+            f"{RDC_FIG_DIR}/{{sweep}}.csv",
+        ),
+    output:
+        f"{RDC_FIG_DIR}/{{sweep}}.csv",
+    log:
+        f"logs/figures/rdc_{RDC_FIG_BUDGET}_{{sweep}}.log",
     wildcard_constraints:
         sweep="alpha-beta|noise|ablation",
     conda:
-        "../../environment.yml"
-    log:
-        f"logs/figures/rdc_{RDC_FIG_BUDGET}_{{sweep}}.log",
-    benchmark:
-        f"benchmarks/figures/rdc_{RDC_FIG_BUDGET}_{{sweep}}.tsv"
+        "../envs/reporting.yaml"
     shell:
-        "CLUSTERBENCH_MIRROR='{params.mirror}' python workflow/scripts/rdc_figures.py {wildcards.sweep} "
-        "--budget {params.budget} --device {params.device} --out {output} > {log} 2>&1"
+        "python workflow/scripts/rdc_figures.py concat --cells {input} --out {output} > {log} 2>&1"
 
 
 rule rdc_figure17:
@@ -132,15 +211,15 @@ rule rdc_figure17:
     input:
         f"{RDC_FIG_DIR}/alpha-beta.csv",
     output:
-        "reports/rdc/figure17.png",
-    params:
-        text=RDC_BUDGET_TEXT,
-    conda:
-        "../../environment.yml"
+        report("reports/rdc/figure17.png", caption="../report/rdc_figure17.rst", category="R-DC"),
     log:
         f"logs/figures/rdc_{RDC_FIG_BUDGET}_figure17.log",
     benchmark:
         f"benchmarks/figures/rdc_{RDC_FIG_BUDGET}_figure17.tsv"
+    conda:
+        "../envs/reporting.yaml"
+    params:
+        text=RDC_BUDGET_TEXT,
     shell:
         "python workflow/scripts/rdc_plots.py figure17 --summary {input} --budget-text {params.text:q} "
         "--out {output} > {log} 2>&1"
@@ -151,15 +230,15 @@ rule rdc_figure20:
     input:
         f"{RDC_FIG_DIR}/noise.csv",
     output:
-        "reports/rdc/figure20.png",
-    params:
-        text=RDC_BUDGET_TEXT,
-    conda:
-        "../../environment.yml"
+        report("reports/rdc/figure20.png", caption="../report/rdc_figure20.rst", category="R-DC"),
     log:
         f"logs/figures/rdc_{RDC_FIG_BUDGET}_figure20.log",
     benchmark:
         f"benchmarks/figures/rdc_{RDC_FIG_BUDGET}_figure20.tsv"
+    conda:
+        "../envs/reporting.yaml"
+    params:
+        text=RDC_BUDGET_TEXT,
     shell:
         "python workflow/scripts/rdc_plots.py figure20 --summary {input} --budget-text {params.text:q} "
         "--out {output} > {log} 2>&1"
@@ -170,15 +249,15 @@ rule rdc_table8:
     input:
         f"{RDC_FIG_DIR}/ablation.csv",
     output:
-        "reports/rdc/table8_measured.md",
-    params:
-        text=RDC_BUDGET_TEXT,
-    conda:
-        "../../environment.yml"
+        report("reports/rdc/table8_measured.md", caption="../report/rdc_table8.rst", category="R-DC"),
     log:
         f"logs/figures/rdc_{RDC_FIG_BUDGET}_table8.log",
     benchmark:
         f"benchmarks/figures/rdc_{RDC_FIG_BUDGET}_table8.tsv"
+    conda:
+        "../envs/reporting.yaml"
+    params:
+        text=RDC_BUDGET_TEXT,
     shell:
         "python workflow/scripts/rdc_plots.py table8 --summary {input} --budget-text {params.text:q} "
         "--out {output} > {log} 2>&1"
@@ -188,15 +267,15 @@ rule rdc_runtime:
     """Table 6 measurement: seconds for 1,000 training iterations of AE+K-means, DEC, IDEC, DynAE, R-DC."""
     output:
         f"{RDC_FIG_DIR}/runtime.json",
-    params:
-        budget=RDC_FIG_BUDGET,
-        device=DEVICE,
-    conda:
-        "../../environment.yml"
     log:
         f"logs/figures/rdc_{RDC_FIG_BUDGET}_runtime.log",
     benchmark:
         f"benchmarks/figures/rdc_{RDC_FIG_BUDGET}_runtime.tsv"
+    conda:
+        "../envs/training.yaml"
+    params:
+        budget=RDC_FIG_BUDGET,
+        device=DEVICE,
     shell:
         "python workflow/scripts/rdc_figures.py runtime --budget {params.budget} --device {params.device} "
         "--out {output} > {log} 2>&1"
@@ -207,15 +286,15 @@ rule rdc_table6:
     input:
         f"{RDC_FIG_DIR}/runtime.json",
     output:
-        "reports/rdc/table6_measured.md",
-    params:
-        text=RDC_BUDGET_TEXT,
-    conda:
-        "../../environment.yml"
+        report("reports/rdc/table6_measured.md", caption="../report/rdc_table6.rst", category="R-DC"),
     log:
         f"logs/figures/rdc_{RDC_FIG_BUDGET}_table6.log",
     benchmark:
         f"benchmarks/figures/rdc_{RDC_FIG_BUDGET}_table6.tsv"
+    conda:
+        "../envs/reporting.yaml"
+    params:
+        text=RDC_BUDGET_TEXT,
     shell:
         "python workflow/scripts/rdc_plots.py table6 --runtime {input} --budget-text {params.text:q} "
         "--out {output} > {log} 2>&1"
@@ -230,3 +309,15 @@ rule rdc_figures:
         rules.rdc_figure20.output,
         rules.rdc_table8.output,
         rules.rdc_table6.output,
+
+
+# aggregation, rendering and drawing run on the submitting host under a cluster executor
+localrules:
+    rdc_figure16,
+    rdc_dynamics_figures,
+    rdc_sweep,
+    rdc_figure17,
+    rdc_figure20,
+    rdc_table8,
+    rdc_table6,
+    rdc_figures,

@@ -12,23 +12,28 @@ rule leaderboard:
         submissions=_submission_files("submissions"),
         table2="reports/table2.md",  # linked from the leaderboard (with any paper table already rendered)
     output:
-        md="reports/leaderboard.md",
+        md=report("reports/leaderboard.md", caption="../report/leaderboard.rst", category="Leaderboard"),
         json="reports/leaderboard.json",
         csv="reports/results.csv",
-        cd=expand("reports/leaderboard_cd_{metric}.png", metric=_LB_METRICS),
-    conda:
-        "../../environment.yml"
+        cd=report(
+            expand("reports/leaderboard_cd_{metric}.png", metric=_LB_METRICS),
+            caption="../report/leaderboard_cd.rst",
+            category="Leaderboard",
+        ),
     log:
         "logs/reports/leaderboard.log",
     benchmark:
         "benchmarks/reports/leaderboard.tsv"
+    conda:
+        "../envs/reporting.yaml"
     params:
         profile=PROFILE_NAME,
         metric=config.get("leaderboard_metric", "acc"),
         test=config.get("leaderboard_test", "welch"),
-        submissions="submissions" if _Path("submissions").is_dir() else "",
+        # the submissions folder, from its files (submissions/{name}/submission.yaml)
+        submissions=lambda w, input: (str(_Path(input.submissions[0]).parents[1]) if input.submissions else ""),
     shell:
-        "clusterbench leaderboard --profile {params.profile} --metric {params.metric} --test {params.test} "
+        "python -m clusterbench leaderboard --profile {params.profile} --metric {params.metric} --test {params.test} "
         "--runs-root results/runs --published results/published --submissions '{params.submissions}' "
         "--out-md {output.md} --out-json {output.json} --out-csv {output.csv} "
         "--cd-prefix reports/leaderboard_cd_ > {log} 2>&1"
@@ -41,11 +46,17 @@ rule site:
         cd=expand("reports/leaderboard_cd_{metric}.png", metric=_LB_METRICS),
     output:
         "reports/site/index.html",
-    conda:
-        "../../environment.yml"
     log:
         "logs/reports/site.log",
     benchmark:
         "benchmarks/reports/site.tsv"
+    conda:
+        "../envs/reporting.yaml"
     shell:
-        "clusterbench site --leaderboard {input.json} --out {output} > {log} 2>&1"
+        "python -m clusterbench site --leaderboard {input.json} --out {output} > {log} 2>&1"
+
+
+# aggregation, rendering and drawing run on the submitting host under a cluster executor
+localrules:
+    leaderboard,
+    site,

@@ -8,25 +8,26 @@ rule pretrain:
         recipe="config/pretrain/{recipe}.yaml",
     output:
         "resources/pretrained/{profile}/{dataset}/{recipe}/done.json",
-    conda:
-        "../../environment.yml"
     log:
         "logs/pretrain/{profile}/{dataset}/{recipe}.log",
     benchmark:
         "benchmarks/pretrain/{profile}/{dataset}/{recipe}.tsv"
+    wildcard_constraints:
+        recipe="[a-z0-9_]+",
+    conda:
+        "../envs/training.yaml"
+    threads: 1
+    resources:
+        mem_mb=job_mem_mb,  # measured peaks per budget (workflow/resources.yaml)
+        runtime=job_runtime,
+        gpu=job_gpus,  # 1 only for torch training with device=cuda
     params:
         seeds=",".join(map(str, SEEDS)),
         mirror=MIRROR,
         strict=STRICT,
         device=DEVICE,
-    wildcard_constraints:
-        recipe="[a-z0-9_]+",
-    threads: 1
-    resources:
-        mem_mb=8000,
-        runtime=720,
     shell:
         "OMP_NUM_THREADS={threads} MKL_NUM_THREADS={threads} "
-        "clusterbench pretrain --recipe {wildcards.recipe} --dataset {wildcards.dataset} "
+        "python -m clusterbench pretrain --recipe {wildcards.recipe} --dataset {wildcards.dataset} "
         "--profile {wildcards.profile} --seed {params.seeds} --mirror '{params.mirror}' "
         "--device {params.device} {params.strict} --out {output} > {log} 2>&1"

@@ -3,19 +3,19 @@ rule table1:
     input:
         expand("resources/datasets/{dataset}.json", dataset=DATASETS),
     output:
-        md="reports/table1.md",
+        md=report("reports/table1.md", caption="../report/table1.rst", category="Suite"),
         tex="reports/table1.tex",
-    conda:
-        "../../environment.yml"
     log:
         "logs/reports/table1.log",
     benchmark:
         "benchmarks/reports/table1.tsv"
+    conda:
+        "../envs/reporting.yaml"
     params:
         profile=PROFILE_NAME,
         datasets=" ".join(DATASETS),
     shell:
-        "clusterbench datasets-table --profile {params.profile} --datasets {params.datasets} "
+        "python -m clusterbench datasets-table --profile {params.profile} --datasets {params.datasets} "
         "--out {output.md} > {log} 2>&1"
 
 
@@ -24,23 +24,25 @@ rule render_table:
     own profile's runs (paper tables: paper; the main tables: the DAG's profile)."""
     input:
         spec="config/tables/{table}.yaml",
-        runs=lambda wc: table_runs(f"config/tables/{wc.table}.yaml"),
+        runs=rebuild_missing(
+            lambda wc: table_runs(f"config/tables/{wc.table}.yaml"), "reports/{table}.md", "reports/{table}.tex"
+        ),
     output:
-        md="reports/{table}.md",
+        md=report("reports/{table}.md", caption="../report/table.rst", category="Tables"),
         tex="reports/{table}.tex",
-    conda:
-        "../../environment.yml"
     log:
         "logs/reports/{table}.log",
     benchmark:
         "benchmarks/reports/{table}.tsv"
+    wildcard_constraints:
+        table="|".join(re.escape(name) for name in TABLE_NAMES),
+    conda:
+        "../envs/reporting.yaml"
     params:
         profile=PROFILE_NAME,
         datasets=" ".join(DATASETS),
-    wildcard_constraints:
-        table="(?!(?:smoke|quick|cpu|paper)/)(?!(?:table1|index|regression(?:_[a-z0-9]+)?)(?:$|\\.))[A-Za-z0-9_/]+",
     shell:
-        "clusterbench render --spec {input.spec} --profile {params.profile} "
+        "python -m clusterbench render --spec {input.spec} --profile {params.profile} "
         "--datasets {params.datasets} "
         "--runs-root results/runs "
         "--out {output.md} > {log} 2>&1"
@@ -55,19 +57,19 @@ rule render_table_profile:
     output:
         md="reports/{tprofile}/{table}.md",
         tex="reports/{tprofile}/{table}.tex",
-    conda:
-        "../../environment.yml"
     log:
         "logs/reports/{tprofile}/{table}.log",
     benchmark:
         "benchmarks/reports/{tprofile}/{table}.tsv"
-    params:
-        profile=PROFILE_NAME,
     wildcard_constraints:
         tprofile="smoke|quick|cpu|paper",
-        table="(?!(?:table1|index|regression(?:_[a-z0-9]+)?)(?:$|\\.))[A-Za-z0-9_/]+",
+        table="|".join(re.escape(name) for name in TABLE_NAMES),
+    conda:
+        "../envs/reporting.yaml"
+    params:
+        profile=PROFILE_NAME,
     shell:
-        "clusterbench render --spec {input.spec} --profile {params.profile} --table-profile {wildcards.tprofile} "
+        "python -m clusterbench render --spec {input.spec} --profile {params.profile} --table-profile {wildcards.tprofile} "
         "--runs-root results/runs "
         "--out {output.md} > {log} 2>&1"
 
@@ -77,38 +79,47 @@ rule regression:
     K-Means / SC-Ncut), regression_ahcl, regression_autoencoders, regression_nmce."""
     input:
         config="config/{gate}.yaml",
-        runs=lambda wc: regression_runs(f"config/{wc.gate}.yaml"),
+        runs=rebuild_missing(lambda wc: regression_runs(f"config/{wc.gate}.yaml"), "reports/{gate}.md"),
     output:
-        "reports/{gate}.md",
-    wildcard_constraints:
-        gate="regression(_[a-z0-9]+)?",
-    conda:
-        "../../environment.yml"
+        report("reports/{gate}.md", caption="../report/regression.rst", category="Suite"),
     log:
         "logs/reports/{gate}.log",
     benchmark:
         "benchmarks/reports/{gate}.tsv"
+    wildcard_constraints:
+        gate="regression(_[a-z0-9]+)?",
+    conda:
+        "../envs/reporting.yaml"
     shell:
-        "clusterbench check --config {input.config} --runs-root results/runs --out {output} > {log} 2>&1"
+        "python -m clusterbench check --config {input.config} --runs-root results/runs --out {output} > {log} 2>&1"
 
 
 rule index:
-    """reports/index.md: every table report with its status, from the run records present."""
+    """reports/index.md: every table report with its status, from the run records present; after the
+    reports of the profile the DAG runs (the others are listed as found)."""
     input:
         specs=TABLE_SPECS,
-        reports=[r for r in TABLE_REPORTS if _Path(r).exists()],
+        reports=index_reports(),
     output:
-        "reports/index.md",
-    conda:
-        "../../environment.yml"
+        report("reports/index.md", caption="../report/index.rst", category="Suite"),
     log:
         "logs/reports/index.log",
     benchmark:
         "benchmarks/reports/index.tsv"
+    conda:
+        "../envs/reporting.yaml"
     params:
         profile=PROFILE_NAME,
         datasets=" ".join(DATASETS),
     shell:
-        "clusterbench index --profile {params.profile} --datasets {params.datasets} "
+        "python -m clusterbench index --profile {params.profile} --datasets {params.datasets} "
         "--tables config/tables "
         "--runs-root results/runs --out {output} > {log} 2>&1"
+
+
+# aggregation, rendering and drawing run on the submitting host under a cluster executor
+localrules:
+    table1,
+    render_table,
+    regression,
+    index,

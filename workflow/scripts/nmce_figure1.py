@@ -1,13 +1,13 @@
 """NMCE Figure 1: the double spiral clustered by k-means, a deep clustering baseline and NMCE.
 
 Reads run records only (``{runs}/{profile}/{dataset}/{method}/seed{S}/labels.npz``
-and ``record.json``) and the data sets' coordinates; colours are the recorded
+and ``record.json``; the workflow keeps them in results/figures/nmce) and the data sets' coordinates; colours are the recorded
 cluster labels, panel titles carry the recorded ACC. One row per data set (the
 suite draws two: the paper's settings and the authors' notebook's), one column
 per method. The paper's left panel is "a deep clustering method" without a
 name; the default here is DEC.
 
-    python workflow/scripts/nmce_figure1.py --runs results/runs --profile paper --seed 0 \
+    python workflow/scripts/nmce_figure1.py --runs results/figures/nmce --profile paper --seed 0 \
         --datasets nmce_double_spiral_40k,nmce_double_spiral_notebook --out reports/nmce/figure1.png
 """
 

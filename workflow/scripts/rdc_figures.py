@@ -24,6 +24,13 @@ Each sub-command runs an experiment once and writes what the figures need;
   ``phase2``, ``dec_phase``), run records, summary CSV and markdown table.
 - ``runtime``: Table 6, seconds for the same number of training iterations of
   every reproduced method of the table on this machine, markdown + JSON.
+- ``pretrain``: the sweeps' shared phase 1 (``acai_frozen`` at the budget) for some
+  seeds, so parallel sweep cells load it instead of each training it.
+
+The workflow runs every sweep one grid cell per job (workflow/rules/figures_rdc.smk:
+a single alpha and beta, noise level or ablation variant; ``--root`` keeps the
+records and the shared pretraining in one place for all cells) and concatenates
+the cells' CSVs.
 
 Budgets (``--budget``): ``cpu`` (default; the quick network d-64-64-256-10 of
 the ``quick`` profile, 1,000 pretraining steps of Adam 3e-3, at most 1,000
@@ -252,9 +259,14 @@ def _summary_rows(records, **fields) -> list[dict]:
     return rows
 
 
-def _pretrained_root(out: Path) -> None:
+def _root(args) -> Path:
+    """Where a sweep keeps its run records and pretrained weights: --root, else beside --out."""
+    return Path(args.root) if args.root else Path(args.out).parent
+
+
+def _pretrained_root(root: Path) -> None:
     # keep the sweeps' weights (recipe overrides) apart from the DAG's shared ones
-    os.environ["CLUSTERBENCH_PRETRAINED"] = str(out.parent / "pretrained")
+    os.environ["CLUSTERBENCH_PRETRAINED"] = str(root / "pretrained")
 
 
 def _sweep_rdc(b: dict) -> dict:
@@ -264,11 +276,12 @@ def _sweep_rdc(b: dict) -> dict:
 def alpha_beta(args) -> None:
     b = _budget(args.budget)
     out = Path(args.out)
-    _pretrained_root(out)
+    root = _root(args)
+    _pretrained_root(root)
     rows = []
     for a in args.alphas:
         for bt in args.betas:
-            records = _run("rdc", args.dataset, args.seeds, out.parent / "runs" / "alpha_beta" / f"a{a}_b{bt}", b,
+            records = _run("rdc", args.dataset, args.seeds, root / "runs" / "alpha_beta" / f"a{a}_b{bt}", b,
                            dict(_sweep_rdc(b), alpha=a, beta=bt))
             rows += _summary_rows(records, dataset=args.dataset, alpha=a, beta=bt, budget=args.budget)
     _csv(out, rows)
@@ -279,7 +292,8 @@ def noise(args) -> None:
 
     b = _budget(args.budget)
     out = Path(args.out)
-    _pretrained_root(out)
+    root = _root(args)
+    _pretrained_root(root)
     clean = load_dataset(args.dataset, mirror=os.environ.get("CLUSTERBENCH_MIRROR") or None)
     rows = []
     for level in args.levels:
@@ -287,7 +301,7 @@ def noise(args) -> None:
         X = clean.X if level == 0 else np.clip(clean.X + rng.normal(0.0, level, clean.X.shape), 0, 1).astype(np.float32)
         name = clean.name if level == 0 else f"{clean.name}_noise{int(round(level * 100)):02d}"
         data = Dataset(name, X, clean.y, clean.n_classes)
-        records = _run("rdc", args.dataset, args.seeds, out.parent / "runs" / "noise" / name, b, _sweep_rdc(b),
+        records = _run("rdc", args.dataset, args.seeds, root / "runs" / "noise" / name, b, _sweep_rdc(b),
                        data=data)
         rows += _summary_rows(records, dataset=args.dataset, noise_std=level, budget=args.budget)
     _csv(out, rows)
@@ -297,15 +311,40 @@ ABLATION = (("P1", {"phase2": False}), ("P1 & P2", {}), ("P1 & P3", {"phase2": F
             ("P1 & P2 & P3", {"dec_phase": True}))
 
 
+def ablation_tag(label: str) -> str:
+    """'P1 & P2' -> 'p1_p2' (the variant's directory and cell name)."""
+    return label.replace(" & ", "_").lower()
+
+
+def pretrain(args) -> None:
+    """The sweeps' shared phase 1 on one data set for --seeds; a JSON listing the weights."""
+    from clusterbench.data import load_dataset
+    from clusterbench.blocks.pretrain import pretrained_autoencoder
+
+    b = _budget(args.budget)
+    _pretrained_root(_root(args))
+    data = load_dataset(args.dataset, mirror=os.environ.get("CLUSTERBENCH_MIRROR") or None)
+    weights = []
+    for seed in args.seeds:
+        bundle = pretrained_autoencoder(data, ACAI_RECIPE, b["profile"], seed, args.device, overrides=b["acai"])
+        weights.append({"seed": seed, "path": str(bundle.path), "hash": bundle.hash})
+        print(f"[{ACAI_RECIPE}/{args.dataset}] seed {seed}: {bundle.path}", flush=True)
+    _json(Path(args.out), {"recipe": ACAI_RECIPE, "dataset": args.dataset, "budget": args.budget,
+                           "overrides": b["acai"], "weights": weights})
+
+
 def ablation(args) -> None:
     b = _budget(args.budget)
     out = Path(args.out)
-    _pretrained_root(out)
+    root = _root(args)
+    _pretrained_root(root)
     rows = []
     for dataset in args.datasets:
         for label, opts in ABLATION:
-            tag = label.replace(" & ", "_").lower()
-            records = _run("rdc", dataset, args.seeds, out.parent / "runs" / "ablation" / tag, b,
+            tag = ablation_tag(label)
+            if args.variants and tag not in args.variants:
+                continue
+            records = _run("rdc", dataset, args.seeds, root / "runs" / "ablation" / tag, b,
                            dict(b["rdc"], **b["p3"], **opts))
             rows += _summary_rows(records, dataset=dataset, variant=label, budget=args.budget)
     _csv(out, rows)
@@ -387,6 +426,15 @@ def runtime(args) -> None:
                 "torch_threads": torch.get_num_threads(), "provenance": provenance(str(dev))})
 
 
+def concat(args) -> None:
+    """A sweep's summary CSV: the rows of its cells' CSVs, in the order given."""
+    rows = []
+    for path in args.cells:
+        with open(path, newline="") as f:
+            rows += list(csv.DictReader(f))
+    _csv(Path(args.out), rows)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -396,6 +444,7 @@ def main(argv=None) -> None:
         p.add_argument("--budget", choices=sorted(BUDGETS), default="cpu")
         p.add_argument("--device", default="cpu")
         p.add_argument("--seeds", type=int, nargs="+", default=list(seeds))
+        p.add_argument("--root", help="run records and pretrained weights (default: beside --out)")
         return p
 
     p = common(sub.add_parser("dynamics", help="Figures 1, 3, 12-15, 18"))
@@ -410,13 +459,20 @@ def main(argv=None) -> None:
     p.add_argument("--levels", type=float, nargs="+", default=[0.0, 0.05, 0.10, 0.15, 0.20, 0.25])
     p = common(sub.add_parser("ablation", help="Table 8"), seeds=(0, 1, 2))
     p.add_argument("--datasets", nargs="+", default=["mnist5k"])
+    p.add_argument("--variants", nargs="+", choices=[ablation_tag(label) for label, _ in ABLATION],
+                   help="only these variants (default: all four)")
+    p = common(sub.add_parser("pretrain", help="the sweeps' shared pretraining"), seeds=(0, 1, 2))
+    p.add_argument("--dataset", default="mnist5k")
     p = common(sub.add_parser("runtime", help="Table 6"))
     p.add_argument("--datasets", nargs="+", default=["mnist5k"])
     p.add_argument("--iterations", type=int, default=1000)
     p.add_argument("--seed", type=int, default=0)
+    p = sub.add_parser("concat", help="a sweep's summary CSV from its cells' CSVs")
+    p.add_argument("--cells", nargs="+", required=True)
+    p.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     {"dynamics": dynamics, "alpha-beta": alpha_beta, "noise": noise, "ablation": ablation,
-     "runtime": runtime}[args.command](args)
+     "pretrain": pretrain, "runtime": runtime, "concat": concat}[args.command](args)
 
 
 if __name__ == "__main__":
