@@ -55,7 +55,7 @@ rule render_table_profile:
         spec="config/tables/{table}.yaml",
         runs=lambda wc: table_runs(f"config/tables/{wc.table}.yaml", wc.tprofile),
     output:
-        md="reports/{tprofile}/{table}.md",
+        md=report("reports/{tprofile}/{table}.md", caption="../report/table.rst", category="Tables"),
         tex="reports/{tprofile}/{table}.tex",
     log:
         "logs/reports/{tprofile}/{table}.log",
