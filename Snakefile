@@ -27,6 +27,7 @@ include: "workflow/rules/pretrain.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/reports.smk"
+include: "workflow/rules/leaderboard.smk"
 include: "workflow/rules/figures_ahcl.smk"
 include: "workflow/rules/figures_rdc.smk"
 include: "workflow/rules/figures_nmce.smk"
@@ -41,6 +42,8 @@ rule all:
     input:
         "reports/table1.md",
         "reports/table2.md",
+        "reports/leaderboard.md",
+        "reports/site/index.html",
         f"results/{PROFILE_NAME}/runs.csv",
 
 

@@ -42,11 +42,12 @@ def test_smoke_profile_end_to_end(tmp_path):
                        (tmp_path / "results/runs/smoke" / dataset / method).glob("seed*/record.json")]
             assert len(records) == 2 and all(r["status"] == "ok" for r in records)
             mean_acc = 100 * sum(r["metrics"]["acc"] for r in records) / 2
-            row = next(line for line in table.splitlines() if line.startswith(f"| {label} "))
+            acc = table.split("### ACC", 1)[1].split("###", 1)[0].splitlines()  # markdown: one table per metric
+            row = next(line for line in acc if line.startswith(f"| {label} "))
             cells = [c.strip() for c in row.strip("|").split("|")]
-            header = next(line for line in table.splitlines() if line.startswith("| Method"))
+            header = next(line for line in acc if line.startswith("| Method"))
             columns = [c.strip() for c in header.strip("|").split("|")]
-            cell = cells[columns.index(f"{dataset} ACC")]
+            cell = cells[columns.index(dataset)]
             shown = float(re.search(r"([0-9.]+) ±", cell).group(1))
             assert shown == pytest.approx(mean_acc, abs=0.051)
     runs = pd.read_csv(tmp_path / "results/smoke/runs.csv") if (tmp_path / "results/smoke/runs.csv").exists() else None

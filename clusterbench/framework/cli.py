@@ -435,6 +435,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--datasets", nargs="*", help="the datasets of 'datasets: profile' (default: the profile's)")
     p.add_argument("--out", default="reports/index.md")
     p.set_defaults(func=cmd_index)
+
+    from ..leaderboard.cli import add_parsers as _leaderboard_parsers
+
+    _leaderboard_parsers(sub)  # clusterbench leaderboard / site
     return parser
 
 

@@ -18,6 +18,8 @@ Spec keys::
     notes: "..."
     caveats:                           # comparability caveats, marked in the cells they concern
       - {method: kmeans, dataset: coil20, metric: acc, text: "..."}   # any of method/dataset/metric
+    markdown: per_metric                # optional: the markdown as one table per metric (datasets as
+                                       # columns) instead of one wide table; LaTeX keeps one table
 
 A row is ``{label, method, published, published_only, dataset, metric, variant}``:
 ``method`` is the suite's method key (reproduced values come from its runs),
@@ -64,7 +66,7 @@ from ... import __version__
 from ..registry import ConfigError, main_methods, methods
 
 SPEC_KEYS = {"title", "caption", "rows", "datasets", "metrics", "columns", "scale", "digits", "published",
-             "notes", "profile", "tolerance", "caveats"}
+             "notes", "profile", "tolerance", "caveats", "markdown"}
 ROW_KEYS = {"label", "method", "published", "published_only", "dataset", "metric", "variant", "variants"}
 CAVEAT_KEYS = {"method", "dataset", "metric", "text"}
 METRIC_KEYS = {"key", "label", "published", "scale", "digits", "transform", "lower_is_better", "tolerance"}
@@ -605,7 +607,7 @@ def render(spec: dict, runs: pd.DataFrame, published: pd.DataFrame | None, profi
     tail = ([f"Published numbers: {sources} (references.bib; results/published/)."] if sources else []) + [
         f"Rendered by {suite_version()}" + (f"; runs from git {revisions}" if revisions else "") + "."]
     md = [f"# {title}", ""] + ([caption, ""] if caption else []) + [profile_line, "", layout, "",
-          tabulate(body, headers=headers, tablefmt="pipe", disable_numparse=True), ""]
+          *_markdown_tables(spec, columns, headers, body)]
     md += [line for note in notes for line in (note, "")]
     if caveats:
         md += ["Comparability caveats:", ""] + [f"- {c}" for c in caveats] + [""]
@@ -701,3 +703,20 @@ def render_dataset_table(datasets: list[str], statuses: dict[str, dict], profile
     tex += [" & ".join(_latex_escape(c) for c in row) + r" \\" for row in body]
     tex += [r"\bottomrule", r"\end{tabular}", r"\end{table}", ""]
     return md, "\n".join(tex)
+
+
+def _markdown_tables(spec, columns, headers, body) -> list[str]:
+    """The markdown table(s): one wide table, or with ``markdown: per_metric`` one ``### {metric}``
+    table per metric label with the column groups (datasets) as columns."""
+    from tabulate import tabulate
+
+    if spec.get("markdown") != "per_metric" or not any(c.get("group") for c in columns):
+        return [tabulate(body, headers=headers, tablefmt="pipe", disable_numparse=True), ""]
+    out = []
+    for label in dict.fromkeys(c["label"] for c in columns):
+        js = [j for j, c in enumerate(columns) if c["label"] == label]
+        out += [f"### {label}", "",
+                tabulate([[row[0]] + [row[j + 1] for j in js] for row in body],
+                         headers=[headers[0]] + [columns[j].get("group") or "" for j in js],
+                         tablefmt="pipe", disable_numparse=True), ""]
+    return out
