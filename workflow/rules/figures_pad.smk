@@ -11,7 +11,7 @@ rule pad_figure4:
     input:
         "results/runs/{profile}/{dataset}/pad/summary.json",
     output:
-        png="reports/pad/figure4_{profile}_{dataset}.png",
+        png=report("reports/pad/figure4_{profile}_{dataset}.png", caption="../report/pad_figure4.rst", category="PAD"),
         csv="reports/pad/figure4_{profile}_{dataset}.csv",
     log:
         "logs/figures/pad_figure4_{profile}_{dataset}.log",
@@ -30,7 +30,7 @@ rule pad_figure4_paper:
         png="reports/pad/figure4_paper_cifar10.png",
         csv="reports/pad/figure4_paper_cifar10.csv",
     output:
-        png="reports/pad/figure4.png",
+        png=report("reports/pad/figure4.png", caption="../report/pad_figure4.rst", category="PAD"),
         csv="reports/pad/figure4.csv",
     log:
         "logs/figures/pad_figure4.log",
@@ -45,7 +45,7 @@ rule pad_figure4_paper:
 rule pad_scs_benchmark:
     """Wall time of the SCS search on a 70,000-node 5-NN graph, against scipy's strongly connected components."""
     output:
-        "reports/pad/scs_benchmark.md",
+        report("reports/pad/scs_benchmark.md", caption="../report/pad_scs_benchmark.rst", category="PAD"),
     log:
         "logs/figures/pad_scs_benchmark.log",
     benchmark:

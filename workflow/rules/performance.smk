@@ -3,7 +3,7 @@ rule performance:
     the cheap wins and the per-iteration cost of every deep method (benchmarks/performance.py; also refreshes
     results/costs.csv for `clusterbench plan`). Size and repeats: --config perf_size=full perf_repeats=3."""
     output:
-        "reports/performance.md",
+        report("reports/performance.md", caption="../report/performance.rst", category="Suite"),
     log:
         "logs/reports/performance.log",
     conda:

@@ -92,12 +92,12 @@ rule regression:
         "logs/reports/{gate}.log",
     benchmark:
         "benchmarks/reports/{gate}.tsv"
-    params:
-        seeds=SEEDS_ARG,
     wildcard_constraints:
         gate="regression(_[a-z0-9]+)?",
     conda:
         "../envs/reporting.yaml"
+    params:
+        seeds=SEEDS_ARG,
     shell:
         "python -m clusterbench check --config {input.config} --runs-root results/runs --seeds {params.seeds} "
         "--out {output} > {log} 2>&1"
