@@ -299,7 +299,7 @@ def format_report(report: Report, revision: str, source: str = "config/regressio
              "–" if r.allowed is None else f"{r.allowed:.2f}", r.status]
             + ([r.verdict or "–", r.budget or "–"] if published_mode else []) + [r.detail] for r in report.rows]
     failed = report.failed
-    what = f"regression check at budget {report.profile}" if report.reduced else "gated cells"
+    what = f"gated cells (regression check at budget {report.profile})" if report.reduced else "gated cells"
     verdict = (f"FAIL: {len(failed)} of {len(report.rows)} {what} failed: "
                + ", ".join(r.cell for r in failed)) if failed else f"PASS: all {len(report.rows)} {what}"
     if published_mode and not report.reduced and not failed:
