@@ -173,9 +173,9 @@ def load_submission(folder: Path) -> Submission:
     if meta["method"] in methods():
         raise SubmissionError(f"{meta_path}: method: {meta['method']!r} is implemented by the suite; "
                               "run it (clusterbench run) instead of submitting numbers")
-    from ..framework.registry import config_dir
+    from ..framework.resources import config_files
 
-    known_profiles = {p.stem for p in (config_dir() / "profiles").glob("*.yaml")}
+    known_profiles = set(config_files("profiles"))
     for profile in meta["profiles"]:
         if profile not in known_profiles:
             raise SubmissionError(f"{meta_path}: profiles: unknown profile {profile!r}; known: {sorted(known_profiles)}")
