@@ -127,14 +127,10 @@ def test_table_profile_overrides_the_specs_profile(tmp_path):
 
 
 def _records(root, profile, dataset, method, values, status="ok"):
-    import json
+    from record_fakes import write_fake_record
 
     for seed, value in enumerate(values):
-        d = root / profile / dataset / method / f"seed{seed}"
-        d.mkdir(parents=True)
-        d.joinpath("record.json").write_text(json.dumps({
-            "method": method, "dataset": dataset, "profile": profile, "seed": seed, "status": status,
-            "metrics": value}))
+        write_fake_record(root, profile, dataset, method, seed, value, status=status)
 
 
 def test_cpu_rendering_names_the_budget_in_every_cell_caption_and_latex(tmp_path, published):
