@@ -97,7 +97,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -155,7 +155,7 @@ class DCCMConfig:
     diag_samples: int = 1000           # fixed subsample whose predictions are kept every epoch
     snapshots: int = 3                 # epochs whose subsample features are kept (Figure 3), besides the initial
     init_kmeans: bool = True           # k-means on the untrained D features (baseline diagnostic)
-    log_every: int = 0                 # also a history row of mean losses every this many steps (0: per epoch only)
+    log_every: int = field(default=0, metadata={"schema": {"minimum": 0}})  # also a history row of mean losses every this many steps (0: per epoch only)
 
 
 # --- objective (Eq. 1-15) -------------------------------------------------------------------------

@@ -47,7 +47,15 @@ def tiny_data():
 
     def get(method):
         entry = methods()[method]
-        name = next(d for d in TINY if entry.applies_to(d))
+        name = next((d for d in TINY if entry.applies_to(d)), None)
+        if name is None:
+            # e.g. DCCM's ablation variants run on CIFAR-10 only (no embedded copy); their class must be
+            # covered here through another entry that runs on an embedded set
+            covered = [other for other, e in methods().items()
+                       if e.implementation == entry.implementation and any(e.applies_to(d) for d in TINY)]
+            assert covered, f"{method}: no entry of {entry.implementation} runs on an embedded set"
+            pytest.skip(f"{method} runs only on {list(entry.only_datasets)}; {entry.implementation} is checked "
+                        f"through {covered[0]}")
         if name not in cache:
             cache[name] = _tiny(name)
         return cache[name]
