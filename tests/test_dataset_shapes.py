@@ -58,10 +58,10 @@ def test_method_runs_on_every_registered_shape(method, shape, dataset, tmp_path,
     monkeypatch.setenv("CLUSTERBENCH_PRETRAINED", str(tmp_path / "pretrained"))
     entry = methods()[method]
     cls, config = resolve_config(method, dataset, "smoke")
-    instance = cls(config)
-    instance.profile = "smoke"
-    if entry.pretrain:
-        instance.pretrain = entry.pretrain
+    from clusterbench.framework.base import RunContext
+
+    # the smoke budget of the method and of its shared pretraining (an explicit context, as the runner gives)
+    instance = cls(config, context=RunContext(profile="smoke", pretrain=entry.pretrain))
     data = stand_in(dataset, shape)
     result = instance.fit_predict(data, N_CLASSES, seed=0, device="cpu")
     labels = np.asarray(result.labels)
