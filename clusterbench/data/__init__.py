@@ -34,15 +34,10 @@ class ProcessedFileError(RuntimeError):
     """A processed ``.npz`` does not load or does not match its stored checksum or the catalog; names the file."""
 
 
-@dataclass
-class Dataset:
-    """Features ``X`` float32 (N, *shape), labels ``y`` int64 (N,) in 0..K-1."""
+class _Features:
+    """What a dataset and a method's view of it share: ``X`` float32 (N, *shape)."""
 
-    name: str
     X: np.ndarray
-    y: np.ndarray
-    n_classes: int
-    spec: DatasetSpec | None = field(default=None, repr=False)
 
     @property
     def n_samples(self) -> int:
@@ -56,13 +51,24 @@ class Dataset:
         """Features as a (N, d) matrix."""
         return self.X.reshape(self.n_samples, -1)
 
+
+@dataclass
+class Dataset(_Features):
+    """Features ``X`` float32 (N, *shape), labels ``y`` int64 (N,) in 0..K-1."""
+
+    name: str
+    X: np.ndarray
+    y: np.ndarray
+    n_classes: int
+    spec: DatasetSpec | None = field(default=None, repr=False)
+
     def view(self) -> "DataView":
         """What a method receives: the features without the labels."""
         return DataView(name=self.name, X=self.X, n_classes=self.n_classes, spec=self.spec)
 
 
 @dataclass(frozen=True)
-class DataView:
+class DataView(_Features):
     """A dataset as a clustering method sees it: features ``X`` float32 (N, *shape), no labels.
 
     ``n_classes`` is the K the method is asked for; ``name`` and ``spec`` say which dataset it is
@@ -73,18 +79,6 @@ class DataView:
     X: np.ndarray
     n_classes: int
     spec: DatasetSpec | None = field(default=None, repr=False)
-
-    @property
-    def n_samples(self) -> int:
-        return int(self.X.shape[0])
-
-    @property
-    def is_image(self) -> bool:
-        return self.X.ndim >= 4
-
-    def flat(self) -> np.ndarray:
-        """Features as a (N, d) matrix."""
-        return self.X.reshape(self.n_samples, -1)
 
 
 def get_spec(name: str) -> DatasetSpec:

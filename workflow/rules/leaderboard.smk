@@ -31,8 +31,9 @@ rule leaderboard:
         # the submissions folder, from its files (submissions/{name}/submission.yaml)
         submissions=lambda w, input: (str(_Path(input.submissions[0]).parents[1]) if input.submissions else ""),
     shell:
-        "python -m clusterbench leaderboard --profile {params.profile} --metric {params.metric} --test {params.test} "
-        "--runs-root results/runs --published results/published --submissions '{params.submissions}' "
+        "python -m clusterbench leaderboard --profile {params.profile:q} --metric {params.metric:q} "
+        "--test {params.test:q} --runs-root results/runs --published results/published "
+        "--submissions={params.submissions:q} "
         "--out-md {output.md} --out-json {output.json} --out-csv {output.csv} "
         "--cd-prefix reports/leaderboard_cd_ > {log} 2>&1"
 
