@@ -263,12 +263,17 @@ class ResidualBlock(nn.Module):
         self.bn1 = _norm2d(c_out, bn)
         self.conv2 = nn.Conv2d(c_out, c_out, 3, 1, 1, bias=not bn)
         self.bn2 = _norm2d(c_out, bn)
+        self.stride = stride
+        # projection shortcut: a 1x1 convolution with this stride, written as subsampling then a 1x1
+        # convolution with stride 1 (the same arithmetic; torch 2.14's CPU backward of a strided 1x1
+        # convolution in channels_last segfaults on maps of 64x64 and larger, e.g. STL-10)
         self.shortcut = nn.Identity() if stride == 1 and c_in == c_out else nn.Sequential(
-            nn.Conv2d(c_in, c_out, 1, stride, bias=not bn), _norm2d(c_out, bn))
+            nn.Conv2d(c_in, c_out, 1, 1, bias=not bn), _norm2d(c_out, bn))
 
     def forward(self, x):
         h = F.relu(self.bn1(self.conv1(x)))
-        return F.relu(self.bn2(self.conv2(h)) + self.shortcut(x))
+        skip = x[:, :, ::self.stride, ::self.stride] if self.stride > 1 else x
+        return F.relu(self.bn2(self.conv2(h)) + self.shortcut(skip))
 
 
 class ResidualMLPBlock(nn.Module):
