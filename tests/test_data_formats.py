@@ -61,6 +61,15 @@ def test_cifar_missing_member_and_garbage(tmp_path):
         info.size = 3
         tar.addfile(info, io.BytesIO(b"abc"))
     path = write(tmp_path, "cifar-10-python.tar.gz", buffer.getvalue())
+    with pytest.raises(ValueError, match=r"cifar-10-python\.tar\.gz: missing member data_batch_2"):
+        formats.cifar10(path)
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:  # every member present, none a pickle
+        for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+            info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
+            info.size = 3
+            tar.addfile(info, io.BytesIO(b"abc"))
+    path = write(tmp_path, "cifar-10-python.tar.gz", buffer.getvalue())
     with pytest.raises(ValueError, match=r"cifar-10-python\.tar\.gz: not a CIFAR archive"):
         formats.cifar10(path)
     path = write(tmp_path, "cifar-100-python.tar.gz", b"garbage")
@@ -80,6 +89,29 @@ def test_svhn_label_ten_is_digit_zero(tmp_path):
     Xs, ys = formats.svhn_mat(write(tmp_path, "train_32x32.mat", data_fakes.svhn_mat(X, y)))
     np.testing.assert_array_equal(Xs, X)
     np.testing.assert_array_equal(ys, y)
+    with pytest.raises(ValueError, match=r"test_32x32\.mat: not an SVHN file"):
+        formats.svhn_mat(write(tmp_path, "test_32x32.mat", b"<html>404</html>"))
+
+
+def test_the_libraries_parse_their_formats(tmp_path, monkeypatch):
+    """torchvision and medmnist do the parsing (not a hand-written copy): their readers are called."""
+    import medmnist
+    import torchvision.datasets.mnist as tv_mnist
+
+    calls = []
+    real = tv_mnist.read_sn3_pascalvincent_tensor
+    monkeypatch.setattr(tv_mnist, "read_sn3_pascalvincent_tensor", lambda *a, **k: calls.append("idx") or real(*a, **k))
+    formats.read_idx(write(tmp_path, "i.gz", data_fakes.idx_bytes(data_fakes.images(2, (1, 4, 4))[:, 0])))
+    real_init = medmnist.BloodMNIST.__init__
+    monkeypatch.setattr(medmnist.BloodMNIST, "__init__",
+                        lambda self, *a, **k: calls.append("medmnist") or real_init(self, *a, **k))
+    X = data_fakes.images(10, (3, 28, 28))
+    formats.medmnist_npz(write(tmp_path, "bloodmnist.npz", data_fakes.medmnist_npz(X, data_fakes.labels(10, 8))))
+    assert calls == ["idx", "medmnist", "medmnist", "medmnist"]
+    import torchvision.datasets
+
+    for name in ("CIFAR10", "CIFAR100", "STL10", "SVHN"):
+        assert issubclass(formats._torchvision(name), getattr(torchvision.datasets, name))
 
 
 def test_xy_mat_column_major_images_and_labels(tmp_path):
@@ -104,10 +136,11 @@ def test_usps_all_layout(tmp_path):
         formats.usps_all_mat(write(tmp_path, "usps_all.mat", data_fakes.mat_bytes({"usps_all": np.zeros((3, 256))})))
 
 
-@pytest.mark.parametrize("shape", [(1, 28, 28), (3, 28, 28), (1, 28, 28, 28)])
-def test_medmnist_grey_rgb_and_3d(shape, tmp_path):
+@pytest.mark.parametrize("flag,shape", [("pneumoniamnist", (1, 28, 28)), ("bloodmnist", (3, 28, 28)),
+                                        ("vesselmnist3d", (1, 28, 28, 28))])
+def test_medmnist_grey_rgb_and_3d(flag, shape, tmp_path):
     X, y = data_fakes.images(10, shape), data_fakes.labels(10, 2)
-    Xm, ym = formats.medmnist_npz(write(tmp_path, "x.npz", data_fakes.medmnist_npz(X, y)))
+    Xm, ym = formats.medmnist_npz(write(tmp_path, f"{flag}.npz", data_fakes.medmnist_npz(X, y)))
     np.testing.assert_array_equal(Xm, X)
     np.testing.assert_array_equal(ym, y)
 
@@ -121,6 +154,8 @@ def test_medmnist_rejects_multilabel_and_garbage(tmp_path):
         formats.medmnist_npz(write(tmp_path, "chestmnist.npz", buffer.getvalue()))
     with pytest.raises(ValueError, match=r"bloodmnist\.npz: not a MedMNIST archive"):
         formats.medmnist_npz(write(tmp_path, "bloodmnist.npz", b"PK\x03\x04 truncated"))
+    with pytest.raises(ValueError, match=r"x\.npz: not a MedMNIST file name"):
+        formats.medmnist_npz(write(tmp_path, "x.npz", b""))
 
 
 def test_coil100_order_and_resize(tmp_path):
