@@ -88,8 +88,8 @@ Choices where the paper is silent, and deviations (also in config/methods/ahcl.y
   and k-means (10 restarts) on the spectral embedding. Y keeps y_ii = 1.
 - Speed (not in the paper): the convolutions run in the channels_last (NHWC) memory format
   (``channels_last``, oneDNN's fast layout on a CPU): the same operations with a different rounding,
-  which 200 Adam steps carry into Z (on USPS at 3 epochs the labels of the two layouts agree at ARI
-  0.87-0.95 with equal ACC); ``channels_last: false`` gives git 18087c1's fits. The deep graph Y is
+  which Adam steps carry into Z, so fits differ from the NCHW layout's (``channels_last: false``, the
+  layout of the releases before the option) within seed noise. The deep graph Y is
   built as CSR from its upper triangle and mirrored: the same Y as (Y + Y^T) / 2 of full rows.
 - ``features: mse`` trains the same network on L_MSE alone (Table 3's "MSE"
   rows); ``clustering`` picks which of KM-Z / SC-Z / SC-Y is ``labels``.

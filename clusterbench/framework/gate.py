@@ -77,6 +77,7 @@ class Report:
     rows: list[CheckRow] = field(default_factory=list)
     deviations: list[dict] = field(default_factory=list)
     budgets: dict = field(default_factory=dict)  # method -> its budget in words, over the cells' datasets
+    measured: dict = field(default_factory=dict)  # the gate file's provenance of its stored measurements
 
     @property
     def reduced(self) -> bool:
@@ -167,7 +168,7 @@ def check_published(config: dict, runs_root: Path, profile: str, published: pd.D
     """Every gated cell (of ``methods_`` / ``datasets_`` if given) against its published value, over the
     requested ``seeds`` (default: the profile's)."""
     report = Report("published", profile, deviations=_selected(list(config.get("deviations") or []), methods_,
-                                                               datasets_))
+                                                               datasets_), measured=dict(config.get("measured") or {}))
     cells = _selected(list(config.get("gated") or []), methods_, datasets_)
     if not cells and (methods_ or datasets_):
         raise ConfigError(f"no gated cell for methods {methods_ or 'all'} and datasets {datasets_ or 'all'}")
@@ -329,6 +330,10 @@ def format_report(report: Report, revision: str, source: str = "config/regressio
                "(a bound is never widened to make a cell pass); the self-reference mode (`clusterbench check "
                "--reference`) covers them.", "",
                tabulate(dev_body, headers=dev_headers, tablefmt="pipe", disable_numparse=True), ""]
+        if report.measured:
+            m = report.measured
+            md += [f"Deviations as stored in the gate file, measured at commit {m['commit']} (seeds {m['seeds']}; "
+                   f"{m['machine']})" + (f"; {m['note'].strip()}" if m.get("note") else "") + ".", ""]
         md += [f"[{i}] {note.strip()}" + "\n" for i, note in enumerate(notes, 1)]
     md += ["Sources: results/published/*.csv (see references.bib); "
            + ("runs under results/runs/" if published_mode else
