@@ -44,14 +44,12 @@ def commit() -> str:
 def fit_seconds(method: str, dataset: str, profile: str, overrides: dict, seed: int, data) -> float:
     """Process CPU seconds of one fit of ``method`` with ``overrides`` (single thread)."""
     from clusterbench.framework.registry import resolve_config
-
-    from clusterbench.framework.registry import get_method
+    from clusterbench.framework.runner import run_context
 
     cls, config = resolve_config(method, dataset, profile, overrides)
-    model = cls(config)
-    model.profile = profile                     # as the runner sets them: the shared pretraining of this
-    if get_method(method).pretrain:             # profile (its cost is the DAG's separate pretrain job)
-        model.pretrain = get_method(method).pretrain
+    # the runner's explicit context: the shared pretraining of this profile (its cost is the DAG's separate
+    # pretrain job, made once before the timed fits)
+    model = cls(config, context=run_context(method, profile))
     start = time.process_time()
     model.fit_predict(data, data.n_classes, seed=seed)
     return time.process_time() - start
@@ -90,6 +88,13 @@ def measure(method: str, dataset: str, profile: str, steps: tuple[int, int], see
             raise SystemExit(f"{method}: no length key to shorten; cannot measure per-step cost")
         _, short = resolve_config(method, dataset, profile, overrides)
         n_steps = training_steps(short, data.n_samples)
+        for _ in range(10):  # budgets counted in whole epochs: the second fit must train longer than the first
+            if not points or n_steps > points[-1][0]:
+                break
+            s *= 2
+            overrides = shortened(config, s, data.n_samples)
+            _, short = resolve_config(method, dataset, profile, overrides)
+            n_steps = training_steps(short, data.n_samples)
         seconds = fit_seconds(method, dataset, profile, overrides, seed, data)
         log(f"{method}/{dataset}/{profile}: {n_steps} steps in {seconds:.2f} CPU s")
         points.append((n_steps, seconds))

@@ -44,7 +44,7 @@ from costs import commit, machine  # noqa: E402
 
 SIZES = {
     # data for k-means / SC, data for the AE loops, DEC steps, AHCL iterations, steps for per-iteration costs
-    "tiny": {"lib_data": "digits", "ae_data": "digits", "dec_steps": 20, "ahcl_iters": 2, "cost_steps": (2, 4),
+    "tiny": {"lib_data": "digits", "ae_data": "digits", "dec_steps": 20, "ahcl_iters": 2, "cost_steps": (4, 40),
              "cost_profile": "smoke", "startup": True},
     "full": {"lib_data": "usps", "ae_data": "mnist5k", "dec_steps": 300, "ahcl_iters": 20, "cost_steps": (20, 40),
              "cost_profile": "quick", "startup": True},
@@ -138,12 +138,12 @@ def kmeans_cases(t: Timings, X, y, k):
 def spectral_cases(t: Timings, data, k):
     from sklearn.cluster import SpectralClustering as SKSC
 
-    from clusterbench.baselines.spectral import SpectralClustering, SpectralConfig
+    from clusterbench.baselines.spectral import SpectralClustering, SpectralClusteringConfig
 
     X = data.flat()
 
     def suite():
-        labels = SpectralClustering(SpectralConfig()).fit_predict(data, k, seed=0).labels
+        labels = SpectralClustering(SpectralClusteringConfig()).fit_predict(data, k, seed=0).labels
         return {"acc": _acc(data.y, labels)}
 
     def sk():
@@ -320,13 +320,21 @@ def deep_method_costs(size, mirror, log):
 
     from clusterbench.framework.registry import methods
 
+    from clusterbench.data import DATASETS
+
     profile = SIZES[size]["cost_profile"]
+    embedded = ["digits"] + [d for d, spec in DATASETS.items() if spec.source == "embedded" and d != "digits"]
     rows = []
     for name, entry in methods().items():
         cls = entry.load_class()
-        if not getattr(cls, "needs_torch", False):
+        if not getattr(cls, "needs_torch", False) or entry.variant_of:
+            continue  # a variant (ablation / sweep cell) runs its parent's code: the parent's row is its cost
+        offline = [d for d in embedded if entry.applies_to(d)]
+        if not offline and (mirror is None or size == "tiny"):
+            rows.append({"name": name, "dataset": entry.only_datasets[0], "profile": profile,
+                         "error": "registered only for downloaded datasets (measured at --size full with a mirror)"})
             continue
-        dataset = "digits" if entry.applies_to("digits") else entry.only_datasets[0]
+        dataset = offline[0] if offline else entry.only_datasets[0]
         try:
             rows.append(measure(name, dataset, profile, SIZES[size]["cost_steps"], seed=1, mirror=mirror, log=log))
         except SystemExit as error:

@@ -507,7 +507,8 @@ class DCCM(ClusteringMethod):
         X = as_tensor(data.X, dev)
         check_finite(float(X.abs().sum()), "DCCM input")
         n = X.shape[0]
-        self._feature_std = X.std(dim=0, keepdim=True).clamp_min(1e-8) if X.dim() == 2 else None
+        # Gaussian transformations (non-image inputs: vectors, 3-D volumes) scale the noise per feature
+        self._feature_std = X.std(dim=0, keepdim=True).clamp_min(1e-8) if X.dim() != 4 else None
         net = DCCMNet(tuple(X.shape[1:]), n_clusters, c.arch, c.width, c.head_dim, c.mlp_width).to(dev)
         deep_dim = net.head_dim if c.mi_deep == "fc1" else n_clusters
         self.disc = Discriminator(net.shallow_channels, deep_dim, c.disc_width).to(dev)

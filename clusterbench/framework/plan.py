@@ -70,8 +70,8 @@ def shortened(config, steps: int, n_samples: int | None = None) -> dict:
         return {"epochs": 1, "iterations": steps}
     if "max_iterations" in c:
         return {"max_iterations": steps}
-    if "max_iter" in c and "update_interval" in c:
-        return {"max_iter": steps}
+    if "max_iter" in c and "update_interval" in c:  # DEC / IDEC / DynAE: no early stop while measuring
+        return {"max_iter": steps, **({"tol": 0.0} if "tol" in c else {})}
     if "s1_length" in c and c.get("unit", "steps") == "steps":
         return {"s1_length": steps, "s2_length": 0, "s3_length": 0} if "s3_length" in c else {"s1_length": steps}
     if "epochs" in c:
