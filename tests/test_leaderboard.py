@@ -296,3 +296,22 @@ def test_embedded_default_dag_builds_leaderboard_and_site_from_every_pair(tmp_pa
     for d, m in pairs:
         assert f"results/runs/quick/{d}/{m}/summary.json" in text, (d, m)
     assert text.count("clusterbench leaderboard --profile quick") == 1
+
+
+def test_a_method_left_out_of_the_complete_block_names_its_datasets(tmp_path):
+    """An image-only method (PAD on the embedded default) drops out of the Friedman block; the leaderboard says
+    where it has results instead of leaving the reader to guess."""
+    from clusterbench.framework.published import load_published
+    from clusterbench.framework.registry import load_profile
+
+    _fake_runs(tmp_path / "runs")
+    src, dst = tmp_path / "runs" / "smoke" / "digits" / "dec", tmp_path / "runs" / "smoke" / "digits" / "pad"
+    shutil.copytree(src, dst)
+    for record in dst.glob("seed*/record.json"):
+        record.write_text(record.read_text().replace('"method": "dec"', '"method": "pad"'))
+    table = results_table(tmp_path / "runs", load_published(), load_submissions(REPO / "submissions"),
+                          link_root=tmp_path)
+    doc = build(table, "smoke", load_profile("smoke"), git_revision="abc", suite="clusterbench test")
+    cross = next(c for c in doc["cross_dataset"] if c["metric"] == "acc")
+    assert cross["dropped_methods"] == ["pad"] and cross["dropped_coverage"] == {"pad": ["digits"]}
+    assert "methods PAD (results on digits only); datasets none" in render_markdown(doc)

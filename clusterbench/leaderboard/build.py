@@ -34,6 +34,13 @@ TEST_TEXT = {
 }
 
 
+def _dropped(cross: dict) -> str:
+    """Left-out methods with the datasets they have results on: ``PAD (results on digits, mnist5k only)``."""
+    coverage = cross.get("dropped_coverage") or {}
+    return ", ".join(f"{cross['labels'].get(m, m)} (results on {', '.join(coverage[m]) or 'no dataset'} only)"
+                     if m in coverage else cross["labels"].get(m, m) for m in cross["dropped_methods"])
+
+
 def _clean(value):
     """JSON-safe: NaN → None, numpy scalars → Python."""
     if isinstance(value, float) and math.isnan(value):
@@ -120,6 +127,9 @@ def build(table: pd.DataFrame, profile: str, profile_info: dict, *, test: str = 
             "methods": [], "datasets": [], "dropped_methods": [], "dropped_datasets": [], "average_ranks": {},
             "friedman": None, "nemenyi": None, "critical_difference": None, "reason": "no results"}
         displays = dict(zip(sub.method, sub.display))
+        # where a left-out method has results (e.g. an image-only method on a profile with vector datasets)
+        result["dropped_coverage"] = {m: [d for d in matrix.index if pd.notna(matrix.loc[d, m])]
+                                      for m in result["dropped_methods"] if m in matrix.columns}
         result.update({"id": f"{profile}/{metric}", "profile": profile, "metric": metric,
                        "labels": {m: displays.get(m, m) for m in set(result["methods"]) | set(result["dropped_methods"])},
                        "diagram": (diagram_names or {}).get(metric)})
@@ -250,8 +260,8 @@ def render_markdown(doc: dict, metric: str | None = None, site_link: str = "site
                   f"compared method ({', '.join(cross['datasets'])}).", "",
                   tabulate(ranks, headers=["Method", "Average rank"], tablefmt="pipe", disable_numparse=True), ""]
     if cross["dropped_methods"] or cross["dropped_datasets"]:
-        lines += [f"Left out to keep the block complete: methods {cross['dropped_methods'] or 'none'}, datasets "
-                  f"{cross['dropped_datasets'] or 'none'}.", ""]
+        lines += [f"Left out to keep the block complete: methods {_dropped(cross) or 'none'}; datasets "
+                  f"{', '.join(cross['dropped_datasets']) or 'none'}.", ""]
     if cross["friedman"]:
         f = cross["friedman"]
         lines += [f"Friedman χ² = {f['statistic']:.2f}, p = {f['p_value']:.3g} ({f['k']} methods, {f['n']} datasets); "

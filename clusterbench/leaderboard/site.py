@@ -13,7 +13,7 @@ from html import escape
 from importlib import resources
 from pathlib import Path
 
-from .build import METRIC_LABELS, _fmt, _p, _source
+from .build import METRIC_LABELS, _dropped, _fmt, _p, _source
 
 ASSETS = ("leaderboard.js", "leaderboard.css")
 COLUMNS = [  # (key, header, numeric)
@@ -115,7 +115,7 @@ def _cross(cross: dict, test: dict) -> str:
                      '<th scope="col"><button type="button">Average rank</button></th></tr></thead>'
                      f'<tbody>{rows}</tbody></table>')
     if cross["dropped_methods"] or cross["dropped_datasets"]:
-        parts.append(f"<p>Left out to keep the block complete: methods {escape(', '.join(cross['dropped_methods']) or 'none')}; "
+        parts.append(f"<p>Left out to keep the block complete: methods {escape(_dropped(cross) or 'none')}; "
                      f"datasets {escape(', '.join(cross['dropped_datasets']) or 'none')}.</p>")
     if cross["friedman"]:
         f = cross["friedman"]
