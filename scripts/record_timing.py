@@ -1,35 +1,16 @@
 """Write reports/command1.md: the wall time of README command 1 on this machine (generated, never hand-edited).
 
 Called by scripts/run_default.sh with the epoch seconds at its start, after setup and at its end, and the
-extra arguments it passed to Snakemake. The file names the commit, the machine and the jobs Snakemake ran, so a
+extra arguments it passed to Snakemake. The file names the commit and the machine (as run records do), so a
 number in it cannot outlive the code it was measured with unseen.
 """
 
 from __future__ import annotations
 
 import os
-import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def _git(*args: str) -> str:
-    try:
-        return subprocess.run(["git", *args], capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def _minutes(seconds: float) -> str:
@@ -42,8 +23,10 @@ def main(argv: list[str]) -> int:
     import torch
 
     from clusterbench.framework.atomic import write_text
+    from clusterbench.framework.runner import _cpu_model, _git_revision  # what every run record names
 
-    dirty = " (with uncommitted changes)" if _git("status", "--porcelain", "--untracked-files=no") else ""
+    revision = _git_revision() or "unknown"
+    commit = revision.removesuffix("-dirty")[:10] + (" (with uncommitted changes)" if revision.endswith("-dirty") else "")
     lines = [
         "# README command 1: wall time",
         "",
@@ -52,7 +35,7 @@ def main(argv: list[str]) -> int:
         "",
         "| | |",
         "|---|---|",
-        f"| commit | `{_git('rev-parse', '--short=10', 'HEAD')}`{dirty} |",
+        f"| commit | {commit} |",
         f"| finished | {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(end))} |",
         f"| machine | {_cpu_model()}, {os.cpu_count()} cores, torch {torch.__version__}, "
         f"{'CUDA' if torch.cuda.is_available() else 'no GPU'} |",
