@@ -89,8 +89,12 @@ Choices where the paper is silent, and deviations (also in config/methods/ahcl.y
 - Speed (not in the paper): the convolutions run in the channels_last (NHWC) memory format
   (``channels_last``, oneDNN's fast layout on a CPU): the same operations with a different rounding,
   which Adam steps carry into Z, so fits differ from the NCHW layout's (``channels_last: false``, the
-  layout of the releases before the option) within seed noise. The deep graph Y is
-  built as CSR from its upper triangle and mirrored: the same Y as (Y + Y^T) / 2 of full rows.
+  layout of the releases before the option) within seed noise. Gradients stay in that format (the subsampled
+  shortcut and the flatten before the FC layers return them channels_last; a mixed-format ReLU backward is
+  several times slower). Eq. 12-15 of a batch is one autograd node with its gradient in closed form
+  (``ahcl_loss_fused``: the same loss and y, the gradient equal to autograd's to float rounding, tested).
+  The deep graph Y is built as CSR from its upper triangle and mirrored: the same Y as (Y + Y^T) / 2 of
+  full rows.
 - ``features: mse`` trains the same network on L_MSE alone (Table 3's "MSE"
   rows); ``clustering`` picks which of KM-Z / SC-Z / SC-Y is ``labels``.
 - The quick and smoke profiles use far smaller networks and budgets (CPU). The cpu profile
@@ -185,6 +189,48 @@ def ahcl_loss(Z: torch.Tensor, m: float, pair_mean: bool = True) -> tuple[torch.
     return (y * f + (1.0 - y) * g).sum() / (2 * n * (n if pair_mean else 1)), y
 
 
+class _PairLoss(torch.autograd.Function):
+    """Eq. 12-15 over all n^2 pairs of Z (n, k) with y held constant, and its gradient in closed form.
+
+    The same quantities as ``ahcl_loss`` (d from the Gram matrix, clamped at 1e-12 before the root, y of
+    Eq. 14, f and g of Eq. 13), computed in a few in-place passes over (n, n) instead of autograd's graph of
+    temporaries (on PALM's 2,000-sample batches the pair terms cost as much as the network). Gradient of
+    Eq. 15 with y fixed (Algorithm 1, line 5), s = 1 / denom: dL/dd_ij = s (y f' + (1 - y) g') =
+    2 s (y d - (1 - y)(m - d)_+); W = dL/d(d^2) = s (y d - (1 - y)(m - d)_+) / d where d^2 >= 1e-12 (0 where
+    clamped); with d^2_ij = |z_i|^2 + |z_j|^2 - 2 z_i.z_j: dL/dZ = 2 (diag(A 1) Z - A Z), A = W + W^T.
+    """
+
+    @staticmethod
+    def forward(ctx, Z, m: float, denom: float):
+        sq = (Z * Z).sum(dim=1)
+        d = sq[:, None] + sq[None, :]
+        d.sub_(Z @ Z.T, alpha=2.0)                                     # d^2 (Eq. 12)
+        live = d >= 1e-12
+        d.clamp_min_(1e-12).sqrt_()                                    # d
+        r = (m - d).clamp_min_(0.0)                                    # (m - d)_+
+        f = d * d                                                      # Eq. 13
+        g = r * r
+        y = g / (f + g)                                                # Eq. 14 (f >= 1e-12: y = 0 for d >= m)
+        loss = (f.mul_(y).add_(g.mul_(1.0 - y))).sum() / denom         # Eq. 15
+        ctx.save_for_backward(Z, d, r, y, live)
+        ctx.denom = denom
+        ctx.mark_non_differentiable(y)
+        return loss, y
+
+    @staticmethod
+    def backward(ctx, grad_loss, _grad_y):
+        Z, d, r, y, live = ctx.saved_tensors
+        W = (y * d).sub_(r.mul_(1.0 - y)).div_(d).mul_(live).mul_(grad_loss / ctx.denom)   # dL/d(d^2)
+        A = W.add_(W.T.clone())
+        return 2.0 * (A.sum(dim=1, keepdim=True) * Z - A @ Z), None, None
+
+
+def ahcl_loss_fused(Z: torch.Tensor, m: float, pair_mean: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """``ahcl_loss`` (Eq. 12-15, y detached) as one autograd node with its gradient in closed form; (loss, y)."""
+    n = Z.shape[0]
+    return _PairLoss.apply(Z, m, 2 * n * (n if pair_mean else 1))
+
+
 def mse_loss(X: torch.Tensor, X_hat: torch.Tensor) -> torch.Tensor:
     """L_MSE of Eq. 16: squared error summed over the input values, averaged over samples."""
     return ((X - X_hat) ** 2).reshape(X.shape[0], -1).sum(dim=1).mean()
@@ -254,6 +300,47 @@ def _norm1d(c: int, bn: bool) -> nn.Module:
     return nn.BatchNorm1d(c) if bn else nn.Identity()
 
 
+class _Subsample(torch.autograd.Function):
+    """x[:, :, ::s, ::s] (N, C, H, W) -> (N, C, ceil(H/s), ceil(W/s)) in x's memory format, with a gradient in
+    that format too (autograd's slice backward returns NCHW, and mixed-format ReLU/add backward passes are ~5x
+    slower on a CPU)."""
+
+    @staticmethod
+    def forward(ctx, x, s: int):
+        ctx.s, ctx.shape, ctx.channels_last = s, x.shape, x.is_contiguous(memory_format=torch.channels_last)
+        fmt = torch.channels_last if ctx.channels_last else torch.contiguous_format
+        return x[:, :, ::s, ::s].contiguous(memory_format=fmt)
+
+    @staticmethod
+    def backward(ctx, grad):
+        fmt = torch.channels_last if ctx.channels_last else torch.contiguous_format
+        out = torch.empty(ctx.shape, dtype=grad.dtype, device=grad.device, memory_format=fmt).zero_()
+        out[:, :, ::ctx.s, ::ctx.s] = grad
+        return out, None
+
+
+class _Flatten(torch.autograd.Function):
+    """(N, C, H, W) -> (N, C·H·W) in NCHW order, with the gradient returned in x's memory format (a
+    channels_last map would otherwise receive an NCHW gradient: a slow mixed-format ReLU backward)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.shape, ctx.channels_last = x.shape, x.is_contiguous(memory_format=torch.channels_last)
+        return x.contiguous().reshape(x.shape[0], -1)
+
+    @staticmethod
+    def backward(ctx, grad):
+        fmt = torch.channels_last if ctx.channels_last else torch.contiguous_format
+        return grad.reshape(ctx.shape).contiguous(memory_format=fmt)
+
+
+class Flatten(nn.Module):
+    """nn.Flatten whose gradient keeps the input's memory format (``_Flatten``)."""
+
+    def forward(self, x):
+        return _Flatten.apply(x)
+
+
 class ResidualBlock(nn.Module):
     """Basic residual block: conv3x3-(BN)-ReLU-conv3x3-(BN) plus (projected) shortcut, ReLU."""
 
@@ -272,7 +359,7 @@ class ResidualBlock(nn.Module):
 
     def forward(self, x):
         h = F.relu(self.bn1(self.conv1(x)))
-        skip = x[:, :, ::self.stride, ::self.stride] if self.stride > 1 else x
+        skip = _Subsample.apply(x, self.stride) if self.stride > 1 else x
         return F.relu(self.bn2(self.conv2(h)) + self.shortcut(skip))
 
 
@@ -302,7 +389,7 @@ class ConvEncoder(nn.Module):
                 c_prev = width
         self.features = nn.Sequential(*layers)
         self.out_hw = (math.ceil(h / 4), math.ceil(w / 4))
-        self.fc = nn.Sequential(nn.Flatten(), nn.Linear(c_prev * self.out_hw[0] * self.out_hw[1], fc_hidden),
+        self.fc = nn.Sequential(Flatten(), nn.Linear(c_prev * self.out_hw[0] * self.out_hw[1], fc_hidden),
                                 nn.ReLU(), nn.Linear(fc_hidden, z_dim))
 
     def forward(self, x):
@@ -441,7 +528,7 @@ class AHCL(ClusteringMethod):
         n = min(max(c.batch_size, (c.batch_per_cluster or 0) * n_clusters), N)
         history, extras = progress(c.epochs, "AHCL", step_key="epoch"), {}
         step, restarts, epoch = 0, 0, 1
-        off = ~torch.eye(n, dtype=torch.bool, device=dev)              # pairs i != j (diagnostics)
+        pairs = max(n * n - n, 1)
         while epoch <= c.epochs:
             model.train()
             sums = np.zeros(5)
@@ -449,7 +536,7 @@ class AHCL(ClusteringMethod):
                 idx = torch.randperm(N, generator=gen)[:n].to(dev)     # 2,000 random samples
                 Xb = X[idx]
                 Zb, Xb_hat = model(Xb)                                 # Siamese: shared encoder
-                l_ahcl, y = ahcl_loss(Zb, c.margin, c.pair_mean)       # Eq. 12-15, y detached
+                l_ahcl, y = ahcl_loss_fused(Zb, c.margin, c.pair_mean)  # Eq. 12-15, y detached
                 l_mse = mse_loss(Xb, Xb_hat)                           # Eq. 16
                 loss = l_ahcl + gamma * l_mse if c.features == "ahcl" else l_mse   # Eq. 17
                 step += 1
@@ -457,9 +544,10 @@ class AHCL(ClusteringMethod):
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
-                y_off = y[off]
+                diag = y.diagonal()                                    # pairs i != j (diagnostics)
                 sums += [value, float(l_ahcl.detach()), float(l_mse.detach()),
-                         float(y_off.mean()), float((y_off > 0).float().mean())]
+                         float(y.sum() - diag.sum()) / pairs,
+                         float(torch.count_nonzero(y) - torch.count_nonzero(diag)) / pairs]
             mean = sums / c.iterations
             if epoch == 1 and self._trivial(mean[3]) and restarts < c.max_restarts:
                 # label-free guard: Y links most pairs after the first epoch, and Eq. 15 would pull them

@@ -10,8 +10,9 @@ torch = pytest.importorskip("torch")
 from clusterbench.framework.base import DivergenceError  # noqa: E402
 from clusterbench.data import Dataset  # noqa: E402
 from clusterbench.framework.registry import resolve_config  # noqa: E402
-from clusterbench.methods.ahcl import (AHCL, AHCLConfig, adaptive_labels, ahcl_loss, deep_graph,  # noqa: E402
-                          default_gamma, mse_loss, pair_distances)
+from clusterbench.methods.ahcl import (AHCL, AHCLConfig, ConvEncoder, ResidualBlock, adaptive_labels,  # noqa: E402
+                                       ahcl_loss, ahcl_loss_fused, deep_graph, default_gamma, mse_loss,
+                                       pair_distances)
 
 SMOKE = dict(epochs=2, iterations=2, batch_size=64, widths=[4, 8, 8], fc_hidden=16, z_dim=8, mlp_width=16,
              n_init=2, lr_step=1)
@@ -67,6 +68,53 @@ def test_loss_matches_direct_evaluation(pair_mean):
     assert loss.item() == pytest.approx(_numpy_loss(Z, 0.75, pair_mean), rel=1e-6, abs=1e-9)
     loss.backward()
     assert torch.isfinite(Zt.grad).all()                    # finite at d = 0
+
+
+@pytest.mark.parametrize("pair_mean", [True, False])
+@pytest.mark.parametrize("n", [12, 300])
+def test_fused_loss_equals_autograd_loss_and_gradient(pair_mean, n):
+    """The closed-form gradient of Eq. 15 (y fixed) is autograd's to float rounding; loss and y identical."""
+    rng = np.random.default_rng(n)
+    Z = rng.standard_normal((n, 16)).astype(np.float32) * (0.75 / np.sqrt(32))   # RMS pair distance = m
+    Z[5] = Z[2]                                                                   # d = 0 off the diagonal
+    Z[7] = Z[1] * 40.0                                                            # a point beyond m of all
+    a = torch.tensor(Z, requires_grad=True)
+    b = torch.tensor(Z, requires_grad=True)
+    loss_a, y_a = ahcl_loss(a, 0.75, pair_mean)
+    loss_b, y_b = ahcl_loss_fused(b, 0.75, pair_mean)
+    (3.0 * loss_a).backward()
+    (3.0 * loss_b).backward()
+    assert loss_b.item() == loss_a.item()
+    assert torch.equal(y_a, y_b) and not y_b.requires_grad
+    assert torch.isfinite(b.grad).all()
+    assert (b.grad - a.grad).norm() <= 1e-6 * a.grad.norm()
+
+
+def test_channels_last_blocks_keep_their_format_and_gradients():
+    """Subsampled shortcut and flatten: same values and gradients as slicing / nn.Flatten, gradients in the
+    input's memory format (no slow mixed-format ReLU backward)."""
+    torch.manual_seed(0)
+    block = ResidualBlock(4, 8, 2, bn=False)
+    x = torch.randn(3, 4, 9, 9)
+    ref = block.conv2(torch.relu(block.conv1(x))) + block.shortcut(x[:, :, ::2, ::2])
+    xl = x.clone().contiguous(memory_format=torch.channels_last).requires_grad_()
+    blk = ResidualBlock(4, 8, 2, bn=False)
+    blk.load_state_dict(block.state_dict())
+    blk = blk.to(memory_format=torch.channels_last)
+    out = blk(xl)
+    assert torch.allclose(out, torch.relu(ref), atol=1e-5)
+    out.sum().backward()
+    xr = x.clone().requires_grad_()
+    block(xr).sum().backward()
+    assert xl.grad.is_contiguous(memory_format=torch.channels_last)
+    assert torch.allclose(xl.grad, xr.grad, atol=1e-5)
+    enc = ConvEncoder((1, 8, 8), [4, 4, 8], 1, 16, 4, False).to(memory_format=torch.channels_last)
+    fmap = torch.randn(2, 8, 2, 2).contiguous(memory_format=torch.channels_last).requires_grad_()
+    flat = enc.fc[0](fmap)
+    assert torch.equal(flat, fmap.detach().flatten(1))
+    flat.pow(2).sum().backward()
+    assert fmap.grad.is_contiguous(memory_format=torch.channels_last)
+    assert torch.allclose(fmap.grad, 2 * fmap.detach())
 
 
 def test_mse_is_sum_over_values_mean_over_samples():

@@ -354,6 +354,10 @@ def run_seeds(method: str, dataset: str, seeds: list[int], *, profile: str, out:
     standing in for ``dataset``.
     """
     cls, config = resolve_config(method, dataset, profile, overrides)
+    if getattr(cls, "needs_torch", False):
+        from ..blocks.training import keep_freed_memory
+
+        keep_freed_memory()  # reuse freed activation memory instead of page-faulting it in again (same results)
     chash = run_hash(method, dataset, profile, config, pretrain)
     todo = [s for s in seeds if force or not is_finished(seed_dir(out, profile, dataset, method, s), chash)]
     records = []
