@@ -7,6 +7,8 @@ the budget (the final clustering, graph, embedding of all samples). Rows are ups
 machine, threads and commit.
 
     python benchmarks/costs.py --method ahcl --dataset usps --profile cpu paper --steps 20 40
+    python benchmarks/costs.py --device cuda --method rdc --dataset fmnist --profile paper   # GPU: costs_cuda.csv
+    clusterbench plan reports/rdc/table3.md --profile paper --costs results/costs_cuda.csv
 """
 
 from __future__ import annotations
@@ -24,7 +26,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def machine() -> str:
+def machine(device: str = "cpu", peak_gpu_mb: float | None = None) -> str:
+    """The CPU model and count; on a CUDA device the GPU's name first (and the fit's peak GPU memory)."""
+    if device.startswith("cuda"):
+        import torch
+
+        from clusterbench.framework.runner import run_precision
+
+        peak = f", peak {peak_gpu_mb:.0f} MB" if peak_gpu_mb is not None else ""
+        return f"{torch.cuda.get_device_name(device)} ({run_precision()}{peak}), host {machine()}"
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -41,23 +51,44 @@ def commit() -> str:
     return out.stdout.strip() or "unknown"
 
 
-def fit_seconds(method: str, dataset: str, profile: str, overrides: dict, seed: int, data) -> float:
-    """Process CPU seconds of one fit of ``method`` with ``overrides`` (single thread)."""
+#: peak GPU memory (MB) of the fits measured on a CUDA device, by (method, dataset, profile)
+GPU_PEAK_MB: dict[tuple[str, str, str], float] = {}
+
+
+def fit_seconds(method: str, dataset: str, profile: str, overrides: dict, seed: int, data,
+                device: str = "cpu") -> float:
+    """Seconds of one fit of ``method`` with ``overrides``: process CPU seconds (single thread) on a CPU; on a
+    CUDA device wall seconds with the device synchronised, in the run's precision and faiss device."""
+    from clusterbench.blocks.kmeans_knn import faiss_device
     from clusterbench.framework.registry import resolve_config
-    from clusterbench.framework.runner import run_context
+    from clusterbench.framework.runner import precision_mode, run_context, run_precision
 
     cls, config = resolve_config(method, dataset, profile, overrides)
     # the runner's explicit context: the shared pretraining of this profile (its cost is the DAG's separate
     # pretrain job, made once before the timed fits)
     model = cls(config, context=run_context(method, profile))
-    start = time.process_time()
-    model.fit_predict(data, data.n_classes, seed=seed)
-    return time.process_time() - start
+    if not device.startswith("cuda"):
+        start = time.process_time()
+        model.fit_predict(data, data.n_classes, seed=seed)
+        return time.process_time() - start
+    import torch
+
+    torch.cuda.synchronize(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    start = time.perf_counter()
+    with precision_mode(run_precision(), device), faiss_device(device):
+        model.fit_predict(data, data.n_classes, seed=seed, device=device)
+    torch.cuda.synchronize(device)
+    seconds = time.perf_counter() - start
+    key = (method, dataset, profile)
+    GPU_PEAK_MB[key] = max(GPU_PEAK_MB.get(key, 0.0), torch.cuda.max_memory_allocated(device) / 2 ** 20)
+    return seconds
 
 
 def measure(method: str, dataset: str, profile: str, steps: tuple[int, int], seed: int = 1, mirror=None,
-            log=print) -> dict:
-    """A costs.csv row for (method, dataset, profile): per-step and fixed CPU seconds of a fit."""
+            log=print, device: str = "cpu") -> dict:
+    """A costs.csv row for (method, dataset, profile): per-step and fixed seconds of a fit (CPU seconds; on a
+    CUDA device GPU wall seconds, the peak GPU memory in the row's machine note)."""
     import torch
 
     from clusterbench.data import load_dataset
@@ -76,9 +107,9 @@ def measure(method: str, dataset: str, profile: str, steps: tuple[int, int], see
         import tempfile
 
         os.environ["CLUSTERBENCH_PRETRAINED"] = tempfile.mkdtemp(prefix="clusterbench-costs-")
-        fit_seconds(method, dataset, profile, shortened(config, steps[0], data.n_samples), seed, data)
+        fit_seconds(method, dataset, profile, shortened(config, steps[0], data.n_samples), seed, data, device)
     if training_steps(config, data.n_samples) is None:  # no training steps (k-means, SC): the fit is all fixed
-        seconds = fit_seconds(method, dataset, profile, {}, seed, data)
+        seconds = fit_seconds(method, dataset, profile, {}, seed, data, device)
         log(f"{method}/{dataset}/{profile}: {seconds:.2f} CPU s (no training steps)")
         points = [(0, seconds), (1, seconds)]
         steps = (0, 1)
@@ -95,7 +126,7 @@ def measure(method: str, dataset: str, profile: str, steps: tuple[int, int], see
             overrides = shortened(config, s, data.n_samples)
             _, short = resolve_config(method, dataset, profile, overrides)
             n_steps = training_steps(short, data.n_samples)
-        seconds = fit_seconds(method, dataset, profile, overrides, seed, data)
+        seconds = fit_seconds(method, dataset, profile, overrides, seed, data, device)
         log(f"{method}/{dataset}/{profile}: {n_steps} steps in {seconds:.2f} CPU s")
         points.append((n_steps, seconds))
     (s1, t1), (s2, t2) = points
@@ -107,8 +138,8 @@ def measure(method: str, dataset: str, profile: str, steps: tuple[int, int], see
                          "use budgets further apart (--steps)")
     fixed = max(t1 - per_step * s1, 0.0)
     return {"kind": "method", "name": method, "dataset": dataset, "profile": profile, "per_step_s": f"{per_step:.5f}",
-            "fixed_s": f"{fixed:.2f}", "steps_measured": "none" if steps == (0, 1) else f"{s1}+{s2}", "device": "cpu", "threads": 1,
-            "machine": machine(), "commit": commit(),
+            "fixed_s": f"{fixed:.2f}", "steps_measured": "none" if steps == (0, 1) else f"{s1}+{s2}", "device": device, "threads": 1,
+            "machine": machine(device, GPU_PEAK_MB.get((method, dataset, profile))), "commit": commit(),
             "measured_at": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%MZ")}
 
 
@@ -138,12 +169,25 @@ def main(argv=None) -> int:
     p.add_argument("--steps", nargs=2, type=int, default=[20, 40], help="the two shortened budgets (training steps)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--mirror", default=os.environ.get("CLUSTERBENCH_MIRROR") or None)
-    p.add_argument("--out", default=str(ROOT / "results" / "costs.csv"))
+    p.add_argument("--device", default="cpu", help="cpu, or cuda / cuda:N (GPU wall seconds; write them to their "
+                                                   "own file and pass it to `clusterbench plan --costs`)")
+    p.add_argument("--out", default=None, help="default results/costs.csv (CPU), results/costs_cuda.csv (GPU)")
     args = p.parse_args(argv)
-    rows = [measure(m, d, pr, tuple(args.steps), args.seed, args.mirror, log=lambda s: print(s, flush=True))
+    from clusterbench.framework.runner import check_device, check_precision, run_precision
+
+    from clusterbench.framework.registry import ConfigError
+
+    try:
+        check_precision(run_precision(), check_device(args.device))
+    except ConfigError as error:
+        print(f"costs.py: {error}", file=sys.stderr)
+        return 2
+    out = args.out or str(ROOT / "results" / ("costs_cuda.csv" if args.device.startswith("cuda") else "costs.csv"))
+    rows = [measure(m, d, pr, tuple(args.steps), args.seed, args.mirror, log=lambda s: print(s, flush=True),
+                    device=args.device)
             for m in args.method for d in args.dataset for pr in args.profile]
-    upsert(Path(args.out), rows)
-    print(f"{len(rows)} cost rows -> {args.out}")
+    upsert(Path(out), rows)
+    print(f"{len(rows)} cost rows -> {out}")
     return 0
 
 

@@ -10,9 +10,10 @@ in machine load hits all of them alike), single-threaded, process CPU seconds (w
 - AE-family loops: the suite's DEC and IDEC clustering phases against a plain PyTorch loop over the same
   network and steps and against ClustPy's DEC / IDEC (the ``bench`` extra) over the same network, batch and
   number of samples seen;
-- cheap wins: Adam's fused kernel against the default on the AE pretraining step; AHCL's channels_last
-  convolutions against the default layout (per iteration at the cpu profile's network); AHCL's deep graph
-  against the 18087c1 construction;
+- cheap wins: Adam's fused kernel against the default on the AE pretraining step; AHCL's training
+  iterations at the cpu profile (USPS, batch 256; PALM, batch 2,000) against the same with Eq. 12-15 through
+  autograd and against the 18087c1 step (NCHW convolutions, autograd Eq. 12-15); AHCL's deep graph against
+  the 18087c1 construction;
 - per-iteration cost of every deep method (a line through two shortened budgets; also written to
   results/costs.csv for ``clusterbench plan``).
 
@@ -273,20 +274,33 @@ def cheap_win_cases(t: Timings, data, size):
 
     from clusterbench.data import load_dataset
 
-    usps = data if size == "tiny" else load_dataset("usps", mirror=os.environ.get("CLUSTERBENCH_MIRROR") or None)
+    mirror = os.environ.get("CLUSTERBENCH_MIRROR") or None
+    sets = [data] if size == "tiny" else [load_dataset("usps", mirror=mirror), load_dataset("palm", mirror=mirror)]
     iters = SIZES[size]["ahcl_iters"]
 
-    def ahcl(channels_last):
-        _, c = resolve_config("ahcl", usps.name if size == "full" else "digits", "cpu" if size == "full" else "smoke",
+    def ahcl(ds, channels_last, fused=True):
+        """``iters`` AHCL training iterations at the cpu profile (USPS: batch 256; PALM: 2,000 = all);
+        fused=False: Eq. 12-15 through autograd (``ahcl_loss``), as before the closed-form node."""
+        from clusterbench.methods import ahcl as module
+
+        _, c = resolve_config("ahcl", ds.name if size == "full" else "digits", "cpu" if size == "full" else "smoke",
                               {"epochs": 1, "iterations": iters, "channels_last": channels_last, "snapshot_epochs": [],
                                "restart_y_mean": None})
         method = AHCL(c)
         method.cluster = lambda Z, k, s: {"km_z": np.zeros(len(Z), int), "sc_z": None, "sc_y": None}
-        method.fit_predict(usps, usps.n_classes, seed=1)
+        saved = module.ahcl_loss_fused
+        module.ahcl_loss_fused = saved if fused else module.ahcl_loss
+        try:
+            method.fit_predict(ds, ds.n_classes, seed=1)
+        finally:
+            module.ahcl_loss_fused = saved
         return {"iterations": iters}
 
-    t.run("AHCL training (cpu profile net): channels_last", lambda: ahcl(True))
-    t.run("AHCL training (cpu profile net): default layout", lambda: ahcl(False))
+    for ds in sets:
+        t.run(f"AHCL training on {ds.name}: suite", lambda ds=ds: ahcl(ds, True))
+        t.run(f"AHCL training on {ds.name}: autograd Eq. 12-15", lambda ds=ds: ahcl(ds, True, fused=False))
+        t.run(f"AHCL training on {ds.name}: NCHW + autograd Eq. 12-15 (as 18087c1)",
+              lambda ds=ds: ahcl(ds, False, fused=False))
 
     rng = np.random.default_rng(0)
     Z = (rng.standard_normal((4000 if size == "full" else 500, 16)) * 0.12).astype(np.float32)
@@ -432,6 +446,7 @@ def main(argv=None) -> int:
         from costs import upsert
 
         upsert(Path(args.costs), [r for r in costs if "error" not in r])
+    ahcl_sets = [ae_data.name] if args.size == "tiny" else ["usps", "palm"]
     groups = [
         ("Start-up and imports (fresh interpreter)", [
             ("python (empty)", None), ("import torch", None), ("import sklearn.metrics", None),
@@ -452,8 +467,11 @@ def main(argv=None) -> int:
         ("Cheap wins (each against what it replaced)", [
             ("AE pretraining step: Adam fused", "AE pretraining step: Adam default"),
             ("AE pretraining step: Adam default", None),
-            ("AHCL training (cpu profile net): channels_last", "AHCL training (cpu profile net): default layout"),
-            ("AHCL training (cpu profile net): default layout", None),
+        ] + [row for n in ahcl_sets for row in (
+            (f"AHCL training on {n}: suite", (f"AHCL training on {n}: autograd Eq. 12-15",
+                                              f"AHCL training on {n}: NCHW + autograd Eq. 12-15 (as 18087c1)")),
+            (f"AHCL training on {n}: autograd Eq. 12-15", None),
+            (f"AHCL training on {n}: NCHW + autograd Eq. 12-15 (as 18087c1)", None))] + [
             ("AHCL deep graph Y: suite", "AHCL deep graph Y: 18087c1"), ("AHCL deep graph Y: 18087c1", None)]),
     ]
     text = render(t, groups, costs, args, clustpy_note)

@@ -8,6 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from clusterbench.framework.cli import main
@@ -152,6 +153,53 @@ def test_the_device_used_is_recorded(tmp_path, capsys):
     if torch.cuda.is_available():
         assert used_device(kmeans, "cuda") == "cpu"
         assert used_device(ahcl, "cuda") == f"cuda:{torch.cuda.current_device()}"
+
+
+# ---------------------------------------------------------------- GPU precision and faiss device (#19)
+
+@pytest.mark.parametrize("precision", ["tf32", "bf16"])
+def test_gpu_precision_on_a_cpu_is_refused_before_any_work(precision, tmp_path, capsys):
+    _refused(RUN + ["--seed", "0", "--precision", precision], tmp_path, capsys, f"--precision {precision}")
+
+
+def test_a_bad_precision_in_the_environment_is_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("CLUSTERBENCH_PRECISION", "fp8")
+    _refused(RUN + ["--seed", "0"], tmp_path, capsys, "'fp8'")
+
+
+def test_precision_is_recorded_and_keeps_records_apart(tmp_path, monkeypatch):
+    """fp32 records: precision recorded, hash unchanged; a tf32 setting changes a torch method's hash only."""
+    from clusterbench.framework.registry import resolve_config
+    from clusterbench.framework.runner import precision_mode, run_hash
+
+    assert main(RUN + ["--seed", "0", "--out", str(tmp_path / "runs")]) == 0
+    record = json.loads(next((tmp_path / "runs").rglob("record.json")).read_text())
+    assert record["precision"] == "fp32" and record["faiss_gpu"] is False
+    hashes = {}
+    for value in ("fp32", "tf32"):
+        monkeypatch.setenv("CLUSTERBENCH_PRECISION", value)
+        hashes[value] = {m: run_hash(m, "digits", "smoke", resolve_config(m, "digits", "smoke")[1])
+                         for m in ("kmeans", "ahcl")}
+    assert hashes["tf32"]["kmeans"] == hashes["fp32"]["kmeans"]
+    assert hashes["tf32"]["ahcl"] == hashes["fp32"]["ahcl"] + "+tf32"
+    import torch
+
+    with precision_mode("bf16", "cpu"):                    # nothing changes on a CPU
+        assert not torch.is_autocast_enabled("cuda") and not torch.is_autocast_enabled("cpu")
+
+
+def test_faiss_runs_on_the_cpu_without_a_gpu_build():
+    from clusterbench.blocks.kmeans_knn import faiss_device, faiss_gpus, kmeans, knn
+
+    X = np.random.default_rng(0).standard_normal((300, 4)).astype(np.float32)
+    with faiss_device("cpu") as gpu:
+        assert gpu is None
+    if faiss_gpus() == 0:
+        with faiss_device("cuda") as gpu:
+            assert gpu is None                             # CPU faiss package: CPU, whatever the device
+            _, idx = knn(X, 3)
+            labels, _ = kmeans(X, 3, n_init=2, backend="faiss")
+        assert idx.shape == (300, 3) and labels.shape == (300,)
 
 
 # ---------------------------------------------------------------- 16.13 seed bound

@@ -108,3 +108,21 @@ def test_figure_scripts_record_then_plot_at_smoke_budget(tmp_path, monkeypatch):
     plots.main(["table8", "--summary", str(ablation), "--out", str(tmp_path / "t8.md")])
     table = (tmp_path / "t8.md").read_text()
     assert "P1 & P2 & P3" in table and table.count("|") > 20
+
+
+def test_table6_prints_the_papers_t4_seconds_beside_the_measured(tmp_path):
+    plots = _script("rdc_plots")
+    rows = [{"dataset": "fmnist", "method": m, "seconds": 12.5, "iterations": 1000, "acc": 0.5, "peak_gpu_mb": 812.0}
+            for m in ("dec", "rdc")] + [{"dataset": "mnist5k", "method": "dec", "seconds": 3.0, "iterations": 1000,
+                                         "acc": 0.5, "peak_gpu_mb": None}]
+    runtime = tmp_path / "runtime.json"
+    runtime.write_text(json.dumps({"budget": "paper", "iterations": 1000, "seed": 0, "rows": rows,
+                                   "torch_threads": 1, "precision": "tf32",
+                                   "provenance": {"device": "cuda:0", "gpu_model": "Tesla T4", "cpu_count": 8,
+                                                  "hostname": "h"}}))
+    plots.main(["table6", "--runtime", str(runtime), "--out", str(tmp_path / "t6.md")])
+    table = (tmp_path / "t6.md").read_text()
+    assert "| DEC | 12.5 [T4: 107], 812 MB | 3.0 |" in table           # Table 6: DEC on FMNIST, 107 s
+    assert "| R-DC | 12.5 [T4: 425], 812 MB | not run |" in table
+    assert "| IDEC | not run [T4: 120] | not run |" in table
+    assert "precision tf32" in table and "Tesla T4" in table

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -118,11 +119,22 @@ def cmd_run(args) -> int:
     from .registry import load_profile
     from .runner import run_seeds
 
-    from .runner import check_device
+    from .runner import check_device, check_precision, run_precision
 
     seeds = _parse_seeds(args.seed) if args.seed is not None else load_profile(args.profile)["seeds"]
     overrides = _overrides(args.set)
     check_device(args.device)
+    if args.precision:  # for this command only (run_precision reads it where records are hashed)
+        saved = os.environ.get("CLUSTERBENCH_PRECISION")
+        os.environ["CLUSTERBENCH_PRECISION"] = args.precision
+        try:
+            return cmd_run(argparse.Namespace(**dict(vars(args), precision=None)))
+        finally:
+            if saved is None:
+                os.environ.pop("CLUSTERBENCH_PRECISION", None)
+            else:
+                os.environ["CLUSTERBENCH_PRECISION"] = saved
+    check_precision(run_precision(), args.device)
     pretrain = None
     if args.pretrain:
         from ..blocks.pretrain import get_recipe
@@ -351,6 +363,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="results/runs")
     p.add_argument("--mirror", default="")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--precision", choices=("fp32", "tf32", "bf16"),
+                   help="GPU numerics of the method's training (default $CLUSTERBENCH_PRECISION or fp32; "
+                        "recorded, and part of a non-fp32 record's hash)")
     p.add_argument("--strict", action="store_true")
     p.add_argument("--force", action="store_true", help="rerun seeds that already have a record")
     p.add_argument("--set", help='JSON object of config overrides, e.g. \'{"n_init": 20}\'')

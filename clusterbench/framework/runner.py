@@ -12,6 +12,7 @@ configuration) runs again.
 from __future__ import annotations
 
 import dataclasses
+import contextlib
 import datetime as _dt
 import io
 import logging
@@ -27,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import PROJECT_ROOT, __version__
+from ..blocks.kmeans_knn import faiss_device
 from ..blocks.progress import run_progress
 from .base import RunContext, collapse_reason, numerical_failure, seed_everything
 from ..data import DatasetUnavailable, load_dataset
@@ -132,6 +134,66 @@ def check_device(device: str) -> str:
     return device
 
 
+#: numerical modes of a run's torch training on a GPU: fp32 (the default, and the only mode on a CPU; TF32 off for
+#: matmuls and cuDNN convolutions, which torch otherwise allows for cuDNN), tf32 (TF32 tensor-core matmuls and
+#: convolutions), bf16 (autocast to bfloat16 around the fit). Never on by itself: $CLUSTERBENCH_PRECISION or
+#: ``clusterbench run --precision`` (Snakemake: ``--config precision=...``) chooses it; a run records it, and
+#: a non-fp32 run carries it in its config hash, so its records never stand in a table for fp32 ones.
+PRECISIONS = ("fp32", "tf32", "bf16")
+
+
+def run_precision() -> str:
+    """This process's run precision: $CLUSTERBENCH_PRECISION, default fp32 (see :data:`PRECISIONS`)."""
+    from .registry import ConfigError
+
+    value = os.environ.get("CLUSTERBENCH_PRECISION") or "fp32"
+    if value not in PRECISIONS:
+        raise ConfigError(f"CLUSTERBENCH_PRECISION / --precision: {value!r} is not one of {', '.join(PRECISIONS)}")
+    return value
+
+
+def check_precision(precision: str, device: str) -> str:
+    """``precision`` when ``device`` can run it, else a ConfigError in one line (before any work)."""
+    from .registry import ConfigError
+
+    if precision not in PRECISIONS:
+        raise ConfigError(f"--precision: {precision!r} is not one of {', '.join(PRECISIONS)}")
+    if precision != "fp32" and not device.startswith("cuda"):
+        raise ConfigError(f"--precision {precision}: a GPU mode (TF32 / bfloat16 autocast); device {device} runs "
+                          "fp32 only")
+    if precision == "bf16":
+        import torch
+
+        if not torch.cuda.is_bf16_supported():
+            raise ConfigError(f"--precision bf16: {torch.cuda.get_device_name(device)} has no bfloat16 support; "
+                              "use tf32 or fp32")
+    return precision
+
+
+@contextlib.contextmanager
+def precision_mode(precision: str, device: str):
+    """Set the run's precision on a CUDA device for the duration of the fit (restored after); CPU: nothing."""
+    if not device.startswith("cuda"):
+        yield
+        return
+    import torch
+
+    saved = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = precision == "tf32"
+    try:
+        if precision == "bf16":
+            with torch.autocast("cuda", dtype=torch.bfloat16):
+                yield
+        else:
+            yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved
+
+
+def _trains_with_torch(method: str) -> bool:
+    return method in methods() and bool(getattr(get_method(method).load_class(), "needs_torch", False))
+
+
 def used_device(cls, device: str) -> str:
     """The device a method of class ``cls`` actually computes on for ``--device device``: methods that do
     not use torch run on the CPU; torch methods on the resolved torch device (``cuda`` → ``cuda:N``)."""
@@ -206,6 +268,9 @@ def run_hash(method: str, dataset: str, profile: str, config, pretrain: dict | N
 
         extra = (pretrain or {}).get("overrides")
         chash += "+" + recipe_hash(recipe, resolve_recipe(recipe, dataset, profile, extra))
+    precision = run_precision()
+    if precision != "fp32" and _trains_with_torch(method):
+        chash += "+" + precision                   # a tf32 / bf16 record never passes for an fp32 one
     return chash
 
 
@@ -215,6 +280,7 @@ def _base_record(method, dataset, profile, seed, config, device, pretrain=None) 
         "config": dataclasses.asdict(config) if config is not None else None,
         "config_hash": run_hash(method, dataset, profile, config, pretrain),
         "device": device, "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "precision": run_precision() if device.startswith("cuda") else "fp32",
     }
 
 
@@ -285,7 +351,9 @@ def run_one(cls, config, data, *, method, profile, seed, device, directory: Path
                               write_rows=lambda path, rows: write_text(path, _history_csv(rows)),
                               heartbeat_s=HEARTBEAT_S):
                 # the method sees the features only: labels stay here, for the metrics after the fit
-                result = instance.fit_predict(data.view(), data.n_classes, seed=seed, device=device)
+                with precision_mode(record["precision"], device), faiss_device(device) as faiss_gpu:
+                    result = instance.fit_predict(data.view(), data.n_classes, seed=seed, device=device)
+                record["faiss_gpu"] = faiss_gpu is not None
             if getattr(instance, "run_info", None):
                 record["run_info"] = instance.run_info
         labels = np.asarray(result.labels).astype(np.int64).ravel()

@@ -35,6 +35,12 @@ SEEDS_ARG = format_seeds(SEEDS)
 MIRROR = config.get("mirror") or os.environ.get("CLUSTERBENCH_MIRROR", "")
 STRICT = "--strict" if config.get("strict") else ""
 DEVICE = config.get("device", "cpu")
+# the methods' GPU numerics: jobs and the reports' record lookup read it from the environment
+# (clusterbench.framework.runner.run_precision), so a tf32 / bf16 record is only reported under that setting
+PRECISION = config.get("precision", "fp32")
+if PRECISION != "fp32" and not DEVICE.startswith("cuda"):
+    raise WorkflowError(f"configuration error: precision={PRECISION} needs device=cuda (the CPU runs fp32)")
+os.environ["CLUSTERBENCH_PRECISION"] = PRECISION
 
 
 wildcard_constraints:

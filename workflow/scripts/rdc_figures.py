@@ -134,7 +134,8 @@ def dynamics(args) -> None:
     from clusterbench.framework.metrics import cluster_acc, evaluate
     from clusterbench.blocks.pretrain import recipe_inputs, resolve_recipe, train_recipe
     from clusterbench.framework.registry import resolve_config
-    from clusterbench.framework.runner import provenance
+    from clusterbench.blocks.kmeans_knn import faiss_device
+    from clusterbench.framework.runner import check_precision, precision_mode, provenance, run_precision
     from clusterbench.blocks.training import as_tensor, predict_in_batches, resolve_device
     from clusterbench.methods.rdc import RDC
 
@@ -377,6 +378,7 @@ def runtime(args) -> None:
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     b = _budget(args.budget)
     profile, seed, dev, n_it = b["profile"], args.seed, resolve_device(args.device), args.iterations
+    precision = check_precision(run_precision(), str(dev))
     rows = []
     for dataset in args.datasets:
         data = load_dataset(dataset, mirror=os.environ.get("CLUSTERBENCH_MIRROR") or None)
@@ -392,12 +394,15 @@ def runtime(args) -> None:
             seed_everything(seed)
             if dev.type == "cuda":
                 torch.cuda.synchronize()
+                torch.cuda.reset_peak_memory_stats(dev)
             t0 = time.perf_counter()
-            labels = fn()
+            with precision_mode(precision, str(dev)), faiss_device(str(dev)):
+                labels = fn()
             if dev.type == "cuda":
                 torch.cuda.synchronize()
             rows.append({"dataset": dataset, "method": name, "seconds": time.perf_counter() - t0,
-                         "iterations": n_it, "acc": cluster_acc(y, labels)})
+                         "iterations": n_it, "acc": cluster_acc(y, labels),
+                         "peak_gpu_mb": torch.cuda.max_memory_allocated(dev) / 2 ** 20 if dev.type == "cuda" else None})
             print(rows[-1], flush=True)
 
         def ae_kmeans():
@@ -423,7 +428,7 @@ def runtime(args) -> None:
                                                  image_shape=image_shape).labels)
     out = Path(args.out)
     _json(out, {"budget": args.budget, "profile": profile, "iterations": n_it, "seed": seed, "rows": rows,
-                "torch_threads": torch.get_num_threads(), "provenance": provenance(str(dev))})
+                "torch_threads": torch.get_num_threads(), "precision": precision, "provenance": provenance(str(dev))})
 
 
 def concat(args) -> None:

@@ -317,30 +317,44 @@ def table8(args) -> None:
 def table6(args) -> None:
     from clusterbench.framework.atomic import write_text
 
+    from clusterbench.framework.published import load_published, published_value
+
     rec = json.loads(Path(args.runtime).read_text())
+    published = load_published()
     names = {"ae_kmeans": "AE+K-means", "dec": "DEC", "idec": "IDEC", "dynae": "DynAE", "rdc": "R-DC"}
     datasets = list(dict.fromkeys(r["dataset"] for r in rec["rows"]))
+    gpu = any(r.get("peak_gpu_mb") is not None for r in rec["rows"])
     lines = [f"# R-DC Table 6 (reproduced): runtime (s) for {rec['iterations']} training iterations", "",
+             "Each cell: measured seconds, then in brackets the paper's (Table 6, Tesla T4, Sec. 4.2.1) where it "
+             "has the dataset" + ("; then the peak GPU memory (MB)" if gpu else "") + ".", "",
              "| Method | " + " | ".join(DATASET_LABEL.get(d, d) for d in datasets) + " |",
              "|---|" + "---|" * len(datasets)]
     for m, label in names.items():
         cells = []
         for d in datasets:
-            v = [r["seconds"] for r in rec["rows"] if r["dataset"] == d and r["method"] == m]
-            cells.append(f"{v[0]:.1f}" if v else "-")
+            hit = [r for r in rec["rows"] if r["dataset"] == d and r["method"] == m]
+            paper = published_value(published, "rdc", "6", m, d, "runtime_s")
+            cell = f"{hit[0]['seconds']:.1f}" if hit else "not run"
+            if paper is not None:
+                cell += f" [T4: {paper:g}]"
+            if hit and hit[0].get("peak_gpu_mb") is not None:
+                cell += f", {hit[0]['peak_gpu_mb']:.0f} MB"
+            cells.append(cell)
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     prov = rec["provenance"]
     lines += ["", f"Measured on {prov.get('gpu_model') or prov.get('cpu_model')} ({prov['device']}, "
-              f"{rec['torch_threads']} torch thread(s), {prov.get('cpu_count')} CPUs, host {prov.get('hostname')}), "
+              f"{rec['torch_threads']} torch thread(s), {prov.get('cpu_count')} CPUs, host {prov.get('hostname')}, "
+              f"precision {rec.get('precision', 'fp32')}), "
               f"seed {rec['seed']}, budget {rec['budget']} ({args.budget_text}); one measurement per method, in "
               "one process, methods one after another (a shared machine: other jobs may add to the times). "
               "Each method runs "
               f"{rec['iterations']} iterations of batch 256 from the same (untimed) pretrained network: DEC, IDEC, "
               "DynAE and R-DC their clustering phase with early stopping off, including target updates / "
               "refreshes (k-NN for R-DC) and the final assignment; AE+K-means its reconstruction pretraining and "
-              "k-means. FINCH, VaDE, PSSC, CC and DDC-UCO are not reproduced. The paper's times (FMNIST, "
-              "VesselMNIST3D, PneumoniaMNIST, GPU) are in config/tables/rdc/table6.yaml; these are not comparable "
-              "in absolute terms, only in ordering."]
+              "k-means. FINCH, VaDE, PSSC, CC and DDC-UCO are not reproduced. The paper's times are on a Tesla T4 "
+              "(FMNIST, VesselMNIST3D, PneumoniaMNIST; results/published/rdc.csv, Table 6): comparable in absolute "
+              "terms only when this was measured on a T4 at the paper budget (`snakemake --cores all --config "
+              "device=cuda rdc_figures_budget=paper reports/rdc/table6_measured.md`), otherwise in ordering."]
     write_text(args.out, "\n".join(lines) + "\n")
 
 
