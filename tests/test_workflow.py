@@ -76,6 +76,16 @@ def test_unknown_config_key_and_profile_are_rejected(tmp_path):
 
 
 @pytest.mark.slow
+def test_gpu_precision_needs_a_cuda_device_before_any_job(tmp_path):
+    _copy_workflow(tmp_path)
+    cpu = _snakemake(tmp_path, "-n", "--config", "profile=smoke", "precision=bf16", check=False)
+    assert cpu.returncode != 0 and "precision=bf16 needs device=cuda" in cpu.stdout + cpu.stderr
+    bad = _snakemake(tmp_path, "-n", "--config", "profile=smoke", "precision=fp9", check=False)
+    assert bad.returncode != 0 and "fp9" in bad.stdout + bad.stderr
+    assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.slow
 def test_paper_dag_lays_out_offline(tmp_path):
     _copy_workflow(tmp_path)
     result = _snakemake(tmp_path, "reports/table2.md", "-n", "--config", "profile=paper")

@@ -40,7 +40,8 @@ DEVICE = config.get("device", "cpu")
 PRECISION = config.get("precision", "fp32")
 if PRECISION != "fp32" and not DEVICE.startswith("cuda"):
     raise WorkflowError(f"configuration error: precision={PRECISION} needs device=cuda (the CPU runs fp32)")
-os.environ["CLUSTERBENCH_PRECISION"] = PRECISION
+# set here from the validated config (not read from the user's environment), for every job this run starts
+os.environ.update({"CLUSTERBENCH_PRECISION": PRECISION})
 
 
 wildcard_constraints:

@@ -277,11 +277,7 @@ rule rdc_runtime:
         budget=RDC_FIG_BUDGET,
         device=DEVICE,
         # at the paper budget Table 6's own datasets (its T4 seconds print beside), else MNIST-5k
-        datasets=(
-            ["fmnist", "vesselmnist3d", "pneumoniamnist"]
-            if RDC_FIG_BUDGET == "paper"
-            else ["mnist5k"]
-        ),
+        datasets=(["fmnist", "vesselmnist3d", "pneumoniamnist"] if RDC_FIG_BUDGET == "paper" else ["mnist5k"]),
     shell:
         "python workflow/scripts/rdc_figures.py runtime --budget {params.budget:q} --device {params.device:q} "
         "--datasets {params.datasets:q} --out {output} > {log} 2>&1"
