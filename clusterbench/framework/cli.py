@@ -216,6 +216,9 @@ def cmd_pretrain(args) -> int:
 
     seeds = _parse_seeds(args.seed) if args.seed is not None else load_profile(args.profile)["seeds"]
     check_device(args.device)
+    from ..blocks.training import keep_freed_memory
+
+    keep_freed_memory()  # as for the methods' runs: reuse freed activation memory (same results)
     out = Path(args.out) if args.out else None
     # weights go beside done.json: {root}/{profile}/{dataset}/{recipe}/done.json
     root = out.parents[3] if out is not None and len(out.parents) > 3 else None
