@@ -32,7 +32,7 @@ def test_gate_file_covers_the_ci_cells():
 @pytest.mark.timeout(1800)
 def test_ci_gate_usps_reproduces(tmp_path):
     """AHCL Table 3 KM-Z cells on USPS (AHCL and MSE features), 10 seeds each at the cpu profile: about
-    4.5 CPU-minutes per method, run as two processes side by side."""
+    4 CPU-minutes per method, run as two processes side by side."""
     if not (SHARED_MIRROR / "usps_all.mat").exists():
         pytest.skip("shared dataset mirror not present")
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", CLUSTERBENCH_DATA=str(tmp_path / "data"))
