@@ -27,7 +27,7 @@ def test_performance_report_renders_at_tiny_size(tmp_path):
         assert section in text
     for case in ("k-means: scikit-learn KMeans", "k-means: faiss.Kmeans", "SC-Ncut: scikit-learn SpectralClustering",
                  "DEC loop: plain PyTorch", "AE pretraining step: Adam fused", "AHCL deep graph Y: 18087c1",
-                 "AHCL training on digits: suite", "AHCL training on digits: NCHW + autograd Eq. 12-15 (as 18087c1)"):
+                 "AHCL training on digits: suite", "AHCL training on digits: NCHW + autograd Eq. 12-15 (18087c1 layout and loss)"):
         assert f"| {case} |" in text
     assert "commit" in text and "Machine:" in text
     rows = list(csv.DictReader(open(costs)))
