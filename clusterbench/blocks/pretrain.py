@@ -328,8 +328,11 @@ def pretrained_autoencoder(data, recipe: str, profile: str, seed: int, device: s
         if failure.get("hash") == chash:  # the same recipe failed before: every dependent run fails with it
             raise DivergenceError(f"shared pretraining {recipe!r} (seed {seed}) failed: {failure.get('reason')} "
                                   f"[{marker}]")
+    from ..framework.runner import precision_mode
+
     try:
-        bundle = train_recipe(recipe, config, X, data.X.shape[1:] if data.is_image else None, seed, dev)
+        with precision_mode("fp32", str(dev)):  # shared weights are fp32 whatever the calling run's precision
+            bundle = train_recipe(recipe, config, X, data.X.shape[1:] if data.is_image else None, seed, dev)
     except Exception as error:
         reason = numerical_failure(error)
         if reason is None:

@@ -222,9 +222,12 @@ def cmd_pretrain(args) -> int:
     out = Path(args.out) if args.out else None
     # weights go beside done.json: {root}/{profile}/{dataset}/{recipe}/done.json
     root = out.parents[3] if out is not None and len(out.parents) > 3 else None
-    summary = pretrain_seeds(args.recipe, args.dataset, args.profile, seeds, device=args.device,
-                             mirror=args.mirror or None, root=root, strict=args.strict,
-                             log=lambda msg: print(msg, flush=True))
+    from .runner import precision_mode
+
+    with precision_mode("fp32", args.device):  # shared pretrainings are fp32 on a GPU too (cuDNN's TF32 off)
+        summary = pretrain_seeds(args.recipe, args.dataset, args.profile, seeds, device=args.device,
+                                 mirror=args.mirror or None, root=root, strict=args.strict,
+                                 log=lambda msg: print(msg, flush=True))
     if out is not None:
         write_json(out, summary)
     return 0

@@ -181,10 +181,9 @@ def precision_mode(precision: str, device: str):
     saved = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
     torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = precision == "tf32"
     try:
-        if precision == "bf16":
-            with torch.autocast("cuda", dtype=torch.bfloat16):
-                yield
-        else:
+        # fp32 / tf32 switch autocast off explicitly, so an fp32 block nested in a bf16 fit (a shared
+        # pretraining trained on demand) stays fp32
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=precision == "bf16"):
             yield
     finally:
         torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved
