@@ -59,9 +59,8 @@ def fit_seconds(method: str, dataset: str, profile: str, overrides: dict, seed: 
                 device: str = "cpu") -> float:
     """Seconds of one fit of ``method`` with ``overrides``: process CPU seconds (single thread) on a CPU; on a
     CUDA device wall seconds with the device synchronised, in the run's precision and faiss device."""
-    from clusterbench.blocks.kmeans_knn import faiss_device
     from clusterbench.framework.registry import resolve_config
-    from clusterbench.framework.runner import precision_mode, run_context, run_precision
+    from clusterbench.framework.runner import fit_mode, run_context
 
     cls, config = resolve_config(method, dataset, profile, overrides)
     # the runner's explicit context: the shared pretraining of this profile (its cost is the DAG's separate
@@ -76,7 +75,7 @@ def fit_seconds(method: str, dataset: str, profile: str, overrides: dict, seed: 
     torch.cuda.synchronize(device)
     torch.cuda.reset_peak_memory_stats(device)
     start = time.perf_counter()
-    with precision_mode(run_precision(), device), faiss_device(device):
+    with fit_mode(device):
         model.fit_predict(data, data.n_classes, seed=seed, device=device)
     torch.cuda.synchronize(device)
     seconds = time.perf_counter() - start

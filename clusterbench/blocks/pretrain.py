@@ -573,6 +573,9 @@ def pretrain_seeds(recipe: str, dataset: str, profile: str, seeds: list[int], *,
             raise
         log(f"[pretrain {recipe}/{dataset}] dataset unavailable: {error}")
         return dict(summary, status="unavailable", reason=str(error))
+    from .training import keep_freed_memory
+
+    keep_freed_memory()  # as the methods' runs: reuse freed activation memory (same results)
     files, trained, failed = [], [], {}
     for seed in seeds:
         t0 = time.perf_counter()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -117,24 +118,34 @@ def cmd_prepare(args) -> int:
 
 def cmd_run(args) -> int:
     from .registry import load_profile
-    from .runner import run_seeds
-
     from .runner import check_device, check_precision, run_precision
 
     seeds = _parse_seeds(args.seed) if args.seed is not None else load_profile(args.profile)["seeds"]
     overrides = _overrides(args.set)
     check_device(args.device)
-    if args.precision:  # for this command only (run_precision reads it where records are hashed)
-        saved = os.environ.get("CLUSTERBENCH_PRECISION")
-        os.environ["CLUSTERBENCH_PRECISION"] = args.precision
-        try:
-            return cmd_run(argparse.Namespace(**dict(vars(args), precision=None)))
-        finally:
-            if saved is None:
-                os.environ.pop("CLUSTERBENCH_PRECISION", None)
-            else:
-                os.environ["CLUSTERBENCH_PRECISION"] = saved
-    check_precision(run_precision(), args.device)
+    with _environ("CLUSTERBENCH_PRECISION", args.precision):  # run_precision reads it where records are hashed
+        check_precision(run_precision(), args.device)
+        return _run(args, seeds, overrides)
+
+
+@contextlib.contextmanager
+def _environ(name: str, value: str | None):
+    """``$name`` = ``value`` for the block (restored after); nothing when ``value`` is None."""
+    saved = os.environ.get(name)
+    if value is not None:
+        os.environ[name] = value
+    try:
+        yield
+    finally:
+        if value is not None and saved is None:
+            del os.environ[name]
+        elif value is not None:
+            os.environ[name] = saved
+
+
+def _run(args, seeds, overrides) -> int:
+    from .runner import run_seeds
+
     pretrain = None
     if args.pretrain:
         from ..blocks.pretrain import get_recipe
@@ -216,18 +227,12 @@ def cmd_pretrain(args) -> int:
 
     seeds = _parse_seeds(args.seed) if args.seed is not None else load_profile(args.profile)["seeds"]
     check_device(args.device)
-    from ..blocks.training import keep_freed_memory
-
-    keep_freed_memory()  # as for the methods' runs: reuse freed activation memory (same results)
     out = Path(args.out) if args.out else None
     # weights go beside done.json: {root}/{profile}/{dataset}/{recipe}/done.json
     root = out.parents[3] if out is not None and len(out.parents) > 3 else None
-    from .runner import precision_mode
-
-    with precision_mode("fp32", args.device):  # shared pretrainings are fp32 on a GPU too (cuDNN's TF32 off)
-        summary = pretrain_seeds(args.recipe, args.dataset, args.profile, seeds, device=args.device,
-                                 mirror=args.mirror or None, root=root, strict=args.strict,
-                                 log=lambda msg: print(msg, flush=True))
+    summary = pretrain_seeds(args.recipe, args.dataset, args.profile, seeds, device=args.device,
+                             mirror=args.mirror or None, root=root, strict=args.strict,
+                             log=lambda msg: print(msg, flush=True))
     if out is not None:
         write_json(out, summary)
     return 0

@@ -11,8 +11,8 @@ configuration) runs again.
 
 from __future__ import annotations
 
-import dataclasses
 import contextlib
+import dataclasses
 import datetime as _dt
 import io
 import logging
@@ -189,6 +189,15 @@ def precision_mode(precision: str, device: str):
         torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved
 
 
+@contextlib.contextmanager
+def fit_mode(device: str):
+    """A fit's device settings: this process's precision (:func:`precision_mode`) and faiss on the run's GPU
+    (:func:`clusterbench.blocks.kmeans_knn.faiss_device`). Yields the faiss GPU index or None."""
+    with precision_mode(run_precision() if device.startswith("cuda") else "fp32", device), \
+            faiss_device(device) as gpu:
+        yield gpu
+
+
 def _trains_with_torch(method: str) -> bool:
     return method in methods() and bool(getattr(get_method(method).load_class(), "needs_torch", False))
 
@@ -350,7 +359,7 @@ def run_one(cls, config, data, *, method, profile, seed, device, directory: Path
                               write_rows=lambda path, rows: write_text(path, _history_csv(rows)),
                               heartbeat_s=HEARTBEAT_S):
                 # the method sees the features only: labels stay here, for the metrics after the fit
-                with precision_mode(record["precision"], device), faiss_device(device) as faiss_gpu:
+                with fit_mode(device) as faiss_gpu:
                     result = instance.fit_predict(data.view(), data.n_classes, seed=seed, device=device)
                 record["faiss_gpu"] = faiss_gpu is not None
             if getattr(instance, "run_info", None):
@@ -421,7 +430,7 @@ def run_seeds(method: str, dataset: str, seeds: list[int], *, profile: str, out:
     standing in for ``dataset``.
     """
     cls, config = resolve_config(method, dataset, profile, overrides)
-    if getattr(cls, "needs_torch", False):
+    if getattr(cls, "needs_torch", False):  # (pretrain_seeds does the same)
         from ..blocks.training import keep_freed_memory
 
         keep_freed_memory()  # reuse freed activation memory instead of page-faulting it in again (same results)

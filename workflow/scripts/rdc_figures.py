@@ -134,8 +134,7 @@ def dynamics(args) -> None:
     from clusterbench.framework.metrics import cluster_acc, evaluate
     from clusterbench.blocks.pretrain import recipe_inputs, resolve_recipe, train_recipe
     from clusterbench.framework.registry import resolve_config
-    from clusterbench.blocks.kmeans_knn import faiss_device
-    from clusterbench.framework.runner import check_precision, precision_mode, provenance, run_precision
+    from clusterbench.framework.runner import check_precision, fit_mode, provenance, run_precision
     from clusterbench.blocks.training import as_tensor, predict_in_batches, resolve_device
     from clusterbench.methods.rdc import RDC
 
@@ -396,7 +395,7 @@ def runtime(args) -> None:
                 torch.cuda.synchronize()
                 torch.cuda.reset_peak_memory_stats(dev)
             t0 = time.perf_counter()
-            with precision_mode(precision, str(dev)), faiss_device(str(dev)):
+            with fit_mode(str(dev)):
                 labels = fn()
             if dev.type == "cuda":
                 torch.cuda.synchronize()
