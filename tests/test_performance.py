@@ -29,6 +29,8 @@ def test_performance_report_renders_at_tiny_size(tmp_path):
                  "DEC loop: plain PyTorch", "AE pretraining step: Adam fused", "AHCL deep graph Y: 18087c1",
                  "AHCL training on digits: suite", "AHCL training on digits: NCHW + autograd Eq. 12-15 (18087c1 layout and loss)"):
         assert f"| {case} |" in text
+    job = next(line for line in text.splitlines() if line.startswith("| clusterbench run: k-means on digits"))
+    assert "fits CPU s" in job and "outside the fits %" in job
     assert "commit" in text and "Machine:" in text
     rows = list(csv.DictReader(open(costs)))
     assert {"ahcl", "dec", "idec"} <= {r["name"] for r in rows}

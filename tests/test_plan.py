@@ -71,6 +71,15 @@ def test_price_uses_measured_rows_and_says_not_measured_otherwise():
     assert "not measured: pretrain:ae_mse/usps" in text and "render_table x1" in text
 
 
+def test_plan_names_the_jobs_budgets_not_the_requested_profile():
+    """reports/ahcl/table2.md always renders paper runs: a preview asked with --profile cpu says so."""
+    priced = price(parse_dry_run(DRY_RUN), 10, {})
+    text = format_plan("reports/ahcl/table2.md", "cpu", priced, {})
+    assert text.splitlines()[0] == "# Cost preview: reports/ahcl/table2.md (budgets: paper)"
+    assert "not --profile cpu" in text and "| run_method | ahcl | usps | paper | 10 |" in text
+    assert "not --profile" not in format_plan("reports/ahcl/table2.md", "paper", priced, {})
+
+
 def test_price_puts_rdc_table6_t4_time_beside():
     jobs = [Job("run_method", {"profile": "paper", "dataset": "fmnist", "method": "dec"})]
     (job,) = price(jobs, 10, {})
@@ -99,7 +108,41 @@ def test_plan_command_end_to_end(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     _, smoke = resolve_config("ahcl", "digits", "smoke")
     hours = 2 * (3 + 0.5 * training_steps(smoke)) / 3600
-    assert "| run_method | ahcl | digits | 2 |" in out.stdout and f"{hours:.2f}" in out.stdout
+    assert "| run_method | ahcl | digits | smoke | 2 |" in out.stdout and f"{hours:.2f}" in out.stdout
     bad = subprocess.run([sys.executable, "-m", "clusterbench", "plan", "no/such/target.md", "--profile", "smoke"],
                          cwd=work, capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "dry run" in bad.stderr
+
+
+@pytest.mark.slow
+def test_costs_measures_pretraining_and_checks_a_row(tmp_path):
+    """benchmarks/costs.py: a shared pretraining gets its own row (priced by the preview), and --check compares
+    one more fit with the row's prediction."""
+    costs, checked = tmp_path / "costs.csv", tmp_path / "check.csv"
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    script = str(REPO / "benchmarks" / "costs.py")
+    run = subprocess.run([sys.executable, script, "--method", "pretrain:ae_mse", "ahcl", "--dataset", "digits",
+                          "--profile", "smoke", "--steps", "4", "40", "--out", str(costs)],
+                         capture_output=True, text=True, env=env)
+    assert run.returncode == 0, run.stderr[-2000:]
+    rows = {r["name"]: r for r in csv.DictReader(open(costs))}
+    assert rows["pretrain:ae_mse"]["kind"] == "pretrain" and rows["ahcl"]["kind"] == "method"
+    assert float(rows["pretrain:ae_mse"]["per_step_s"]) > 0 and rows["ahcl"]["steps_measured"] == "4+40"
+    run = subprocess.run([sys.executable, script, "--check", "0", "--method", "ahcl", "--dataset", "digits",
+                          "--profile", "smoke", "--out", str(costs), "--check-out", str(checked)],
+                         capture_output=True, text=True, env=env)
+    assert run.returncode == 0, run.stderr[-2000:]
+    (row,) = csv.DictReader(open(checked))
+    _, smoke = resolve_config("ahcl", "digits", "smoke")
+    assert int(row["steps_run"]) == int(row["full_steps"]) == training_steps(smoke) and row["seed"] == "0"
+    per_step, fixed = float(rows["ahcl"]["per_step_s"]), float(rows["ahcl"]["fixed_s"])
+    assert float(row["predicted_s"]) == pytest.approx(fixed + per_step * training_steps(smoke), abs=0.01)
+    assert float(row["error_pct"]) == pytest.approx(
+        100 * (float(row["preview_s"]) - float(row["scaled_s"])) / float(row["scaled_s"]), abs=1.0)
+    jobs = [Job("pretrain", {"profile": "smoke", "dataset": "digits", "recipe": "ae_mse"})]
+    (job,) = price(jobs, 2, {(r["name"], r["dataset"], r["profile"]): r for r in rows.values()})
+    assert job.seconds is not None and "not measured" not in job.note
+    missing = subprocess.run([sys.executable, script, "--check", "0", "--method", "dec", "--dataset", "digits",
+                              "--profile", "smoke", "--out", str(costs), "--check-out", str(checked)],
+                             capture_output=True, text=True, env=env)
+    assert missing.returncode != 0 and "no row for dec/digits/smoke" in missing.stderr

@@ -197,15 +197,21 @@ def _hours(seconds: float | None) -> str:
 
 def format_plan(target: str, profile: str, jobs: list[Job], skipped: dict[str, int]) -> str:
     """Markdown table of the priced jobs and the totals."""
-    lines = [f"# Cost preview: {target} (profile {profile})", "",
+    budgets = sorted({j.wildcards.get("profile", profile) for j in jobs}) or [profile]
+    lines = [f"# Cost preview: {target} (budgets: {', '.join(budgets)})", "",
+             f"Jobs at the {', '.join(budgets)} profile's budgets" +
+             (f"; the target fixes them, not --profile {profile}, which sets the seeds only "
+              "(reports/{profile}/{table}.md renders a table from another profile's runs)"
+              if budgets != [profile] else "") + ". "
              "CPU hours = seeds x (fixed + per step x steps), from results/costs.csv. "
              "T4 hours: R-DC Table 6 (seconds per 1,000 iterations on a T4) x steps, where the paper timed it.", "",
-             "| job | name | dataset | seeds | steps/seed | s/step | fixed s/seed | CPU hours | T4 hours (R-DC Table 6) "
-             "| measured on |",
-             "|---|---|---|---:|---:|---:|---:|---:|---:|---|"]
+             "| job | name | dataset | profile | seeds | steps/seed | s/step | fixed s/seed | CPU hours "
+             "| T4 hours (R-DC Table 6) | measured on |",
+             "|---|---|---|---|---:|---:|---:|---:|---:|---:|---|"]
     jobs = sorted(jobs, key=lambda j: (j.rule != "pretrain", j.name, j.wildcards["dataset"]))
     for j in jobs:
-        lines.append(f"| {j.rule} | {j.name} | {j.wildcards['dataset']} | {j.seeds} | "
+        lines.append(f"| {j.rule} | {j.name} | {j.wildcards['dataset']} | {j.wildcards.get('profile', '-')} | "
+                     f"{j.seeds} | "
                      f"{'-' if j.steps is None else f'{j.steps:,}'} | "
                      f"{'-' if j.per_step_s is None else f'{j.per_step_s:.4f}'} | "
                      f"{'-' if j.fixed_s is None else f'{j.fixed_s:.1f}'} | {_hours(j.seconds)} | "
