@@ -142,6 +142,7 @@ def measure(method: str, dataset: str, profile: str, steps: tuple[int, int], see
     from clusterbench.framework.plan import shortened, training_steps
     from clusterbench.framework.registry import get_method
 
+    rev = commit()  # the code measured, even if a commit lands while it runs
     torch.set_num_threads(1)
     torch.optim.Adam([torch.zeros(1, requires_grad=True)])  # torch's lazy optimiser imports, outside the timing
     data = load_dataset(dataset, mirror=mirror)
@@ -184,9 +185,10 @@ def measure(method: str, dataset: str, profile: str, steps: tuple[int, int], see
         raise SystemExit(f"{method}/{dataset}/{profile}: {s2} steps took {t2:.2f} s, {s1} steps {t1:.2f} s; "
                          "use budgets further apart (--steps)")
     fixed = max(t1 - per_step * s1, 0.0)
-    return {"kind": "pretrain" if method.startswith("pretrain:") else "method", "name": method, "dataset": dataset, "profile": profile, "per_step_s": f"{per_step:.5f}",
-            "fixed_s": f"{fixed:.2f}", "steps_measured": "none" if steps == (0, 1) else f"{s1}+{s2}", "device": device, "threads": 1,
-            "machine": machine(device, GPU_PEAK_MB.get((method, dataset, profile))), "commit": commit(),
+    return {"kind": "pretrain" if method.startswith("pretrain:") else "method", "name": method, "dataset": dataset,
+            "profile": profile, "per_step_s": f"{per_step:.5f}", "fixed_s": f"{fixed:.2f}",
+            "steps_measured": "none" if steps == (0, 1) else f"{s1}+{s2}", "device": device, "threads": 1,
+            "machine": machine(device, GPU_PEAK_MB.get((method, dataset, profile))), "commit": rev,
             "measured_at": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%MZ")}
 
 
@@ -207,6 +209,7 @@ def check(method: str, dataset: str, profile: str, steps: int, costs_path: Path,
     if row is None:
         raise SystemExit(f"{costs_path}: no row for {method}/{dataset}/{profile} to check; measure it first")
     per_step, fixed = float(row["per_step_s"]), float(row["fixed_s"])
+    rev = commit()
     torch.set_num_threads(1)
     torch.optim.Adam([torch.zeros(1, requires_grad=True)])
     data = load_dataset(dataset, mirror=mirror)
@@ -230,7 +233,7 @@ def check(method: str, dataset: str, profile: str, steps: int, costs_path: Path,
     return {"name": method, "dataset": dataset, "profile": profile, "steps_run": run, "measured_s": f"{seconds:.2f}",
             "predicted_s": f"{predicted:.2f}", "full_steps": full, "scaled_s": f"{scaled:.2f}",
             "preview_s": f"{preview:.2f}", "error_pct": f"{error:+.1f}", "seed": seed, "device": "cpu",
-            "machine": machine(), "commit": commit(),
+            "machine": machine(), "commit": rev,
             "measured_at": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%MZ")}
 
 
@@ -289,7 +292,8 @@ def main(argv=None) -> int:
         upsert(target, rows, CHECK_COLUMNS)
         print(f"{len(rows)} check rows -> {target}")
         return 0
-    rows = [measure(m, d, pr, tuple(args.steps), 1 if args.seed is None else args.seed, args.mirror, log=lambda s: print(s, flush=True),
+    seed = 1 if args.seed is None else args.seed
+    rows = [measure(m, d, pr, tuple(args.steps), seed, args.mirror, log=lambda s: print(s, flush=True),
                     device=args.device)
             for m in args.method for d in args.dataset for pr in args.profile]
     upsert(Path(out), rows)

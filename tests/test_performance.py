@@ -35,3 +35,22 @@ def test_performance_report_renders_at_tiny_size(tmp_path):
     rows = list(csv.DictReader(open(costs)))
     assert {"ahcl", "dec", "idec"} <= {r["name"] for r in rows}
     assert all(float(r["per_step_s"]) >= 0 and r["machine"] for r in rows)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_hotpaths_report_names_top_operators_and_functions(tmp_path):
+    out = tmp_path / "hotpaths.md"
+    run = subprocess.run([sys.executable, str(REPO / "benchmarks" / "hotpaths.py"), "--case", "ahcl:digits:smoke:4",
+                          "--top", "3", "--out", str(out)], capture_output=True, text=True,
+                         env=dict(os.environ, OMP_NUM_THREADS="1"))
+    assert run.returncode == 0, run.stderr[-3000:]
+    text = out.read_text()
+    assert "## ahcl on digits, smoke profile, 4 training steps" in text and "commit" in text
+    ops = [line for line in text.splitlines() if line.startswith("| aten::") or line.startswith("| Optimizer")]
+    funcs = [line for line in text.splitlines() if line.startswith("| `")]
+    assert len(ops) == 3 and len(funcs) == 3
+    assert all(line.rstrip(" |").endswith("%") for line in ops + funcs)
+    bad = subprocess.run([sys.executable, str(REPO / "benchmarks" / "hotpaths.py"), "--case", "ahcl-digits"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "method:dataset:profile:steps" in bad.stderr

@@ -55,6 +55,12 @@ def test_training_steps_follow_the_registry():
     short = shortened(paper, 4)
     _, cfg = resolve_config("ahcl", "usps", "paper", short)
     assert training_steps(cfg) == 4
+    # the early stops (DEC's tol, R-DC's tau rule) are off while measuring, so a fit runs the steps it is given
+    _, dec_short = resolve_config("dec", "usps", "cpu", shortened(dec, 40))
+    assert training_steps(dec_short) == 40 and dec_short.tol == 0
+    _, rdc = resolve_config("rdc", "mnist5k", "quick")
+    _, rdc_short = resolve_config("rdc", "mnist5k", "quick", shortened(rdc, 60))
+    assert training_steps(rdc_short) == 60 and rdc_short.patience > 60 // rdc.update_interval + 1
 
 
 def test_price_uses_measured_rows_and_says_not_measured_otherwise():

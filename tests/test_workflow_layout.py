@@ -87,6 +87,17 @@ def test_reporting_commands_import_no_torch(tmp_path):
     assert out.stdout.strip() == "[]", out.stdout
 
 
+def test_cli_parser_imports_no_heavy_library(tmp_path):
+    """Every DAG job starts by building the CLI's parser: it must not pay for pandas, scikit-learn, scipy or
+    torch (a job imports what its command uses; the leaderboard's ranking pulled in pandas, 0.4 s a job)."""
+    code = ("import sys\n"
+            "from clusterbench.framework.cli import build_parser\n"
+            "build_parser()\n"
+            "print(sorted({'torch', 'pandas', 'sklearn', 'scipy', 'matplotlib'} & set(sys.modules)))\n")
+    out = subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path, capture_output=True, text=True)
+    assert out.stdout.strip() == "[]", out.stdout
+
+
 def test_tables_and_figures_have_report_captions():
     """Every reports/*.md|png output of a rule is wrapped in report() with an existing caption."""
     captions = 0

@@ -68,8 +68,8 @@ def shortened(config, steps: int, n_samples: int | None = None) -> dict:
     c = dataclasses.asdict(config)
     if "epochs" in c and "iterations" in c:  # one epoch of ``steps`` iterations (the cost per step is the same)
         return {"epochs": 1, "iterations": steps}
-    if "max_iterations" in c:
-        return {"max_iterations": steps}
+    if "max_iterations" in c:  # R-DC: its tau rule (Algorithm 1, line 13) must not stop a measuring fit early
+        return {"max_iterations": steps, **({"patience": steps + 1} if "patience" in c else {})}
     if "max_iter" in c and "update_interval" in c:  # DEC / IDEC / DynAE: no early stop while measuring
         return {"max_iter": steps, **({"tol": 0.0} if "tol" in c else {})}
     if "s1_length" in c and c.get("unit", "steps") == "steps":

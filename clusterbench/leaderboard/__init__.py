@@ -11,3 +11,8 @@ average ranks with a Friedman test and a critical-difference diagram, as markdow
 
 #: version of the ``reports/leaderboard.json`` schema (``schemas/leaderboard.schema.json``)
 SCHEMA_VERSION = "1.0"
+
+#: pairwise tests against a group's leader (:func:`.ranking.pairwise_p`) and their level; here, not in
+#: :mod:`.ranking`, so that building the CLI's parser does not import pandas (every DAG job builds it)
+TESTS = ("welch", "mannwhitney")
+ALPHA = 0.05

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .ranking import TESTS
+from . import TESTS
 
 
 def cmd_leaderboard(args) -> int:

@@ -18,8 +18,7 @@ import math
 import numpy as np
 import pandas as pd
 
-TESTS = ("welch", "mannwhitney")
-ALPHA = 0.05
+from . import ALPHA, TESTS  # noqa: F401 - re-exported
 
 
 def pairwise_p(a: list[float], b: list[float], test: str = "welch") -> float:

@@ -17,3 +17,20 @@ rule performance:
         "OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 CLUSTERBENCH_MIRROR={params.mirror:q} "
         "python benchmarks/performance.py --size {params.size:q} --repeats {params.repeats:q} "
         "--out {output:q} > {log:q} 2>&1"
+
+
+rule hotpaths:
+    """reports/hotpaths.md: where AHCL's, NMCE's and R-DC's CPU time goes at their cpu / quick budgets (torch
+    profiler and cProfile over one shortened fit each; benchmarks/hotpaths.py)."""
+    output:
+        report("reports/hotpaths.md", caption="../report/hotpaths.rst", category="Suite"),
+    log:
+        "logs/reports/hotpaths.log",
+    conda:
+        "../envs/training.yaml"
+    threads: 1
+    params:
+        mirror=MIRROR,
+    shell:
+        "OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 CLUSTERBENCH_MIRROR={params.mirror:q} "
+        "python benchmarks/hotpaths.py --out {output:q} > {log:q} 2>&1"
