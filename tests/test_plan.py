@@ -90,6 +90,13 @@ def test_price_puts_rdc_table6_t4_time_beside():
     jobs = [Job("run_method", {"profile": "paper", "dataset": "fmnist", "method": "dec"})]
     (job,) = price(jobs, 10, {})
     assert job.t4_s_per_1000 == 107  # R-DC Table 6, DEC on FMNIST
+    assert job.capped  # DEC's max_iter is a cap (tol); the preview says its hours are an upper bound
+    costs = {("dec", "fmnist", "paper"): {"per_step_s": "0.01", "fixed_s": "1", "device": "cpu", "threads": "1",
+                                         "machine": "test"}}
+    text = format_plan("reports/rdc/table3.md", "paper", price(jobs, 10, costs), {})
+    assert f"| ≤ {job.steps:,} |" in text and "upper bounds" in text
+    (ahcl,) = price([Job("run_method", {"profile": "paper", "dataset": "usps", "method": "ahcl"})], 10, {})
+    assert not ahcl.capped
     assert job.t4_seconds == pytest.approx(10 * 107 * training_steps(resolve_config("dec", "fmnist", "paper")[1]) / 1000)
 
 

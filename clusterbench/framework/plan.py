@@ -63,6 +63,12 @@ def training_steps(config, n_samples: int | None = None) -> int | None:
     return None
 
 
+def early_stop(config) -> bool:
+    """Whether a config may stop before its ``training_steps`` (DEC-family ``tol`` > 0, R-DC's tau rule)."""
+    c = dataclasses.asdict(config)
+    return bool(c.get("tol")) or ("patience" in c and "max_iterations" in c)
+
+
 def shortened(config, steps: int, n_samples: int | None = None) -> dict:
     """Overrides that make ``config`` train for about ``steps`` steps (for measuring), or {} when unknown."""
     c = dataclasses.asdict(config)
@@ -90,6 +96,7 @@ class Job:
     fixed_s: float | None = None
     t4_s_per_1000: float | None = None
     note: str = ""
+    capped: bool = False  # steps are a cap: the method may stop earlier (DEC's tol, R-DC's tau rule)
 
     @property
     def name(self) -> str:
@@ -180,6 +187,7 @@ def price(jobs: list[Job], seeds: int, costs: dict) -> list[Job]:
         else:
             config = resolve_recipe(w["recipe"], dataset, profile)
         job.seeds, job.steps = seeds, training_steps(config, n)
+        job.capped = early_stop(config)
         row = costs.get((job.name, dataset, profile))
         if row is not None:
             job.per_step_s, job.fixed_s = float(row["per_step_s"]), float(row["fixed_s"])
@@ -210,9 +218,9 @@ def format_plan(target: str, profile: str, jobs: list[Job], skipped: dict[str, i
              "|---|---|---|---|---:|---:|---:|---:|---:|---:|---|"]
     jobs = sorted(jobs, key=lambda j: (j.rule != "pretrain", j.name, j.wildcards["dataset"]))
     for j in jobs:
+        steps = "-" if j.steps is None else ("≤ " if j.capped else "") + f"{j.steps:,}"
         lines.append(f"| {j.rule} | {j.name} | {j.wildcards['dataset']} | {j.wildcards.get('profile', '-')} | "
-                     f"{j.seeds} | "
-                     f"{'-' if j.steps is None else f'{j.steps:,}'} | "
+                     f"{j.seeds} | {steps} | "
                      f"{'-' if j.per_step_s is None else f'{j.per_step_s:.4f}'} | "
                      f"{'-' if j.fixed_s is None else f'{j.fixed_s:.1f}'} | {_hours(j.seconds)} | "
                      f"{_hours(j.t4_seconds)} | {j.note} |")
@@ -221,6 +229,9 @@ def format_plan(target: str, profile: str, jobs: list[Job], skipped: dict[str, i
     missing_names = ", ".join(f"{j.name}/{j.wildcards['dataset']}" for j in missing)
     lines += ["", f"Total CPU hours (measured jobs): {sum(measured) / 3600:.2f} over {len(measured)} of "
               f"{len(jobs)} priced jobs" + (f"; not measured: {missing_names}" if missing else "") + "."]
+    if any(j.capped and j.seconds is not None for j in jobs):
+        lines.append("Steps marked ≤ are a cap (DEC's tol, R-DC's tau rule may stop the fit earlier): those jobs' "
+                     "hours, and the total, are upper bounds.")
     t4 = [j.t4_seconds for j in jobs if j.t4_seconds is not None]
     if t4:
         lines.append(f"T4 hours where R-DC Table 6 gives a time: {sum(t4) / 3600:.2f} over {len(t4)} jobs.")
