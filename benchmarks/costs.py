@@ -271,6 +271,8 @@ def main(argv=None) -> int:
                    help="check the stored rows with one fit at STEPS steps (0: full budget) -> --check-out")
     p.add_argument("--check-out", default=str(ROOT / "results" / "costs_check.csv"))
     args = p.parse_args(argv)
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):  # as a DAG job (threads: 1), set
+        os.environ[var] = "1"                                                # before numpy / torch load
     from clusterbench.framework.runner import check_device, check_precision, run_precision
 
     from clusterbench.framework.registry import ConfigError

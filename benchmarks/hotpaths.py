@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):  # single-threaded, every library
+    os.environ[_var] = "1"
 
 #: method:dataset:profile:steps; R-DC has no cpu entry: its quick budget on mnist5k (the figures' data)
 DEFAULT_CASES = ("ahcl:coil20:cpu:20", "ahcl:usps:cpu:20", "nmce:coil20:cpu:3", "rdc:mnist5k:quick:200")
