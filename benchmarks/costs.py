@@ -5,7 +5,8 @@ steps, e.g. 1 and 2 epochs of AHCL) and fitted once at each, single-threaded, af
 the process CPU time of the fit gives a straight line  t(steps) = fixed + per_step x steps,  whose ``fixed``
 holds what does not grow with the budget (the final clustering, graph, embedding of all samples). A name
 ``pretrain:{recipe}`` measures the DAG's shared pretraining job (one seed) the same way. Rows are upserted
-into the CSV with the machine, threads and commit.
+into the CSV with the machine, threads and commit, one row per processor model (``clusterbench plan`` takes
+this machine's row where there is one).
 
     python benchmarks/costs.py --method ahcl --dataset usps --profile cpu paper --steps 20 40
     python benchmarks/costs.py --method pretrain:ae_mse dec --dataset usps --profile paper
@@ -15,7 +16,8 @@ into the CSV with the machine, threads and commit.
 ``--check STEPS`` tests a stored row instead: one more fit (another seed) at STEPS training steps (0: the
 profile's full budget), its measured seconds against the row's prediction, and that run scaled to the full
 budget, ``fixed + (measured - fixed) x full / STEPS``, against the preview's ``fixed + per_step x full``;
-rows go to results/costs_check.csv.
+rows go to results/costs_check.csv with the machine of the check and of the row it checks (a check on another
+processor measures the preview's portability, not its model).
 
     python benchmarks/costs.py --check 100 --method ahcl --dataset usps --profile paper
 """
@@ -26,7 +28,7 @@ import argparse
 import csv
 import datetime as _dt
 import os
-import platform
+import re
 import subprocess
 import sys
 import time
@@ -44,15 +46,9 @@ def machine(device: str = "cpu", peak_gpu_mb: float | None = None) -> str:
 
         peak = f", peak {peak_gpu_mb:.0f} MB" if peak_gpu_mb is not None else ""
         return f"{torch.cuda.get_device_name(device)} ({run_precision()}{peak}), host {machine()}"
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} CPUs"
+    from clusterbench.framework.plan import this_machine
+
+    return this_machine()
 
 
 def commit() -> str:
@@ -193,7 +189,7 @@ def measure(method: str, dataset: str, profile: str, steps: tuple[int, int], see
 
 
 CHECK_COLUMNS = ("name", "dataset", "profile", "steps_run", "measured_s", "predicted_s", "full_steps", "scaled_s",
-                 "preview_s", "error_pct", "seed", "device", "machine", "commit", "measured_at")
+                 "preview_s", "error_pct", "seed", "device", "machine", "row_machine", "commit", "measured_at")
 
 
 def check(method: str, dataset: str, profile: str, steps: int, costs_path: Path, seed: int = 0, mirror=None,
@@ -205,7 +201,7 @@ def check(method: str, dataset: str, profile: str, steps: int, costs_path: Path,
     from clusterbench.framework.plan import load_costs, shortened, training_steps
     from clusterbench.framework.registry import get_method
 
-    row = load_costs(costs_path).get((method, dataset, profile))
+    row = load_costs(costs_path).get((method, dataset, profile))  # this machine's row where there is one
     if row is None:
         raise SystemExit(f"{costs_path}: no row for {method}/{dataset}/{profile} to check; measure it first")
     per_step, fixed = float(row["per_step_s"]), float(row["fixed_s"])
@@ -228,12 +224,15 @@ def check(method: str, dataset: str, profile: str, steps: int, costs_path: Path,
     scaled = fixed + (seconds - fixed) * full / run if run else seconds
     preview = fixed + per_step * full
     error = 100 * (preview - scaled) / scaled
+    here = machine()
     log(f"{method}/{dataset}/{profile}: {run} steps in {seconds:.2f} CPU s (row predicts {predicted:.2f}); "
-        f"scaled to {full} steps {scaled:.1f} s, preview {preview:.1f} s ({error:+.1f} %)")
+        f"scaled to {full} steps {scaled:.1f} s, preview {preview:.1f} s ({error:+.1f} %)" +
+        ("" if row["machine"] == here else f"; the row was measured on {row['machine']}, this check on {here}: "
+         "the error includes the difference between the processors"))
     return {"name": method, "dataset": dataset, "profile": profile, "steps_run": run, "measured_s": f"{seconds:.2f}",
             "predicted_s": f"{predicted:.2f}", "full_steps": full, "scaled_s": f"{scaled:.2f}",
             "preview_s": f"{preview:.2f}", "error_pct": f"{error:+.1f}", "seed": seed, "device": "cpu",
-            "machine": machine(), "commit": rev,
+            "machine": here, "row_machine": row["machine"], "commit": rev,
             "measured_at": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%MZ")}
 
 
@@ -246,9 +245,15 @@ def upsert(path: Path, rows: list[dict], columns=None) -> None:
     if path.exists():
         with open(path, newline="") as f:
             old = list(csv.DictReader(f))
-    keys = {(r["name"], r["dataset"], r["profile"]) for r in rows}
-    merged = [r for r in old if (r["name"], r["dataset"], r["profile"]) not in keys] + rows
-    merged.sort(key=lambda r: (r["name"], r["dataset"], r["profile"]))
+
+    def key(r):  # one row per (name, dataset, profile) and processor (for checks: and the row's processor);
+        # a GPU row's machine note ends with "(precision, peak N MB)", which is not part of the processor
+        return (r["name"], r["dataset"], r["profile"], re.sub(r" \(.*?\)", "", r["machine"]),
+                r.get("row_machine", ""))
+
+    keys = {key(r) for r in rows}
+    merged = [r for r in old if key(r) not in keys] + rows
+    merged.sort(key=key)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=columns)

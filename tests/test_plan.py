@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from clusterbench.framework.plan import (COST_COLUMNS, Job, format_plan, parse_dry_run, price, shortened,
-                                         training_steps)
+from clusterbench.framework.plan import (COST_COLUMNS, Job, format_plan, load_costs, parse_dry_run, price,
+                                         shortened, this_machine, training_steps)
 from clusterbench.framework.registry import resolve_config
 
 REPO = Path(__file__).resolve().parent.parent
@@ -75,6 +75,38 @@ def test_price_uses_measured_rows_and_says_not_measured_otherwise():
     text = format_plan("reports/ahcl/table2.md", "paper", priced, {"render_table": 1})
     assert f"{10 * (10 + 2.0 * 2800) / 3600:.2f}" in text
     assert "not measured: pretrain:ae_mse/usps" in text and "render_table x1" in text
+
+
+def test_costs_rows_per_machine_and_the_preview_names_other_processors(tmp_path):
+    """A (method, dataset, profile) can hold a row per processor: the preview takes this machine's, else the
+    latest, and says when its hours come from another processor; costs.py upserts per processor."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from costs import CHECK_COLUMNS, upsert
+
+    def row(machine, per_step, when):
+        return {"kind": "method", "name": "ahcl", "dataset": "usps", "profile": "paper", "per_step_s": per_step,
+                "fixed_s": "10", "steps_measured": "20+40", "device": "cpu", "threads": 1, "machine": machine,
+                "commit": "x", "measured_at": when}
+
+    path = tmp_path / "costs.csv"
+    upsert(path, [row("CPU A, 2 CPUs", "2.0", "2026-12-01T10:00Z"), row("CPU B, 2 CPUs", "3.0", "2026-12-01T09:00Z")])
+    upsert(path, [row("CPU B, 2 CPUs", "4.0", "2026-12-01T08:00Z")])  # replaces B's row only
+    assert sorted(r["per_step_s"] for r in csv.DictReader(open(path))) == ["2.0", "4.0"]
+    assert load_costs(path, machine="CPU B, 2 CPUs")[("ahcl", "usps", "paper")]["per_step_s"] == "4.0"
+    assert load_costs(path, machine="CPU C, 2 CPUs")[("ahcl", "usps", "paper")]["per_step_s"] == "2.0"  # latest
+    jobs = price(parse_dry_run(DRY_RUN), 10, load_costs(path, machine="CPU C, 2 CPUs"))
+    text = format_plan("reports/ahcl/table2.md", "paper", jobs, {}, machine="CPU C, 2 CPUs")
+    assert "Measured on CPU A, 2 CPUs (1 jobs); this machine is CPU C, 2 CPUs" in text
+    same = format_plan("reports/ahcl/table2.md", "paper", jobs, {}, machine="CPU A, 2 CPUs")
+    assert "this machine is" not in same
+    assert this_machine().endswith(f", {os.cpu_count()} CPUs")
+    # checks: one row per (check machine, row machine)
+    checks = tmp_path / "check.csv"
+    base = {"name": "ahcl", "dataset": "usps", "profile": "paper", "error_pct": "+1.0"}
+    upsert(checks, [dict(base, machine="CPU A, 2 CPUs", row_machine="CPU A, 2 CPUs"),
+                    dict(base, machine="CPU B, 2 CPUs", row_machine="CPU A, 2 CPUs")], CHECK_COLUMNS)
+    upsert(checks, [dict(base, machine="CPU B, 2 CPUs", row_machine="CPU A, 2 CPUs", error_pct="-2.0")], CHECK_COLUMNS)
+    assert sorted(r["error_pct"] for r in csv.DictReader(open(checks))) == ["+1.0", "-2.0"]
 
 
 def test_plan_names_the_jobs_budgets_not_the_requested_profile():
@@ -148,6 +180,7 @@ def test_costs_measures_pretraining_and_checks_a_row(tmp_path):
     (row,) = csv.DictReader(open(checked))
     _, smoke = resolve_config("ahcl", "digits", "smoke")
     assert int(row["steps_run"]) == int(row["full_steps"]) == training_steps(smoke) and row["seed"] == "0"
+    assert row["machine"] == row["row_machine"] == this_machine()
     per_step, fixed = float(rows["ahcl"]["per_step_s"]), float(rows["ahcl"]["fixed_s"])
     assert float(row["predicted_s"]) == pytest.approx(fixed + per_step * training_steps(smoke), abs=0.01)
     assert float(row["error_pct"]) == pytest.approx(

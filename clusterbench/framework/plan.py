@@ -10,8 +10,10 @@ with ``steps`` the training steps of the resolved configuration (:func:`training
 ``fixed`` measured for that (method, dataset, profile) on this kind of machine by
 ``benchmarks/costs.py`` (a straight line through fits at two shortened budgets: ``fixed`` is what does not
 grow with the budget: data loading, the final clustering). Costs live in ``results/costs.csv``
-(generated; rows carry the machine, threads and commit they were measured with). A job without a measured
-row is listed as "not measured", never guessed. Beside each job the preview prints R-DC Table 6's T4 time
+(generated; rows carry the machine, threads and commit they were measured with, and a (method, dataset,
+profile) can hold one row per processor model: the preview takes this machine's row where there is one, else
+the latest, and says which machines priced it, since per-step CPU seconds differ between processors). A job
+without a measured row is listed as "not measured", never guessed. Beside each job the preview prints R-DC Table 6's T4 time
 (seconds per 1,000 iterations) scaled to the job's steps where the paper timed that (method, dataset): the
 only published GPU times in the suite's papers.
 """
@@ -21,6 +23,8 @@ from __future__ import annotations
 import csv
 import dataclasses
 import math
+import os
+import platform
 import re
 import subprocess
 import sys
@@ -96,6 +100,7 @@ class Job:
     fixed_s: float | None = None
     t4_s_per_1000: float | None = None
     note: str = ""
+    machine: str = ""  # the processor its costs row was measured on
     capped: bool = False  # steps are a cap: the method may stop earlier (DEC's tol, R-DC's tau rule)
 
     @property
@@ -149,12 +154,35 @@ def parse_dry_run(text: str) -> list[Job]:
     return jobs
 
 
-def load_costs(path: Path = COSTS_CSV) -> dict[tuple[str, str, str], dict]:
-    """Measured costs keyed by (name, dataset, profile); name is a method or ``pretrain:{recipe}``."""
+def this_machine() -> str:
+    """The CPU model and count, as costs rows record it: ``"AMD EPYC, 2 CPUs"``."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} CPUs"
+
+
+def load_costs(path: Path = COSTS_CSV, machine: str | None = None) -> dict[tuple[str, str, str], dict]:
+    """Measured costs keyed by (name, dataset, profile); name is a method or ``pretrain:{recipe}``. Where a key
+    has rows from several machines: the row of ``machine`` (default: this one), else the latest measured."""
     if not Path(path).exists():
         return {}
+    machine = machine or this_machine()
+    def rank(row: dict) -> tuple[bool, str]:
+        return row.get("machine") == machine, row.get("measured_at", "")
+
+    out: dict[tuple[str, str, str], dict] = {}
     with open(path, newline="") as f:
-        return {(r["name"], r["dataset"], r["profile"]): r for r in csv.DictReader(f)}
+        for r in csv.DictReader(f):
+            key = (r["name"], r["dataset"], r["profile"])
+            if key not in out or rank(r) > rank(out[key]):
+                out[key] = r
+    return out
 
 
 def _t4_times() -> dict[tuple[str, str], float]:
@@ -192,6 +220,7 @@ def price(jobs: list[Job], seeds: int, costs: dict) -> list[Job]:
         if row is not None:
             job.per_step_s, job.fixed_s = float(row["per_step_s"]), float(row["fixed_s"])
             job.note = f"{row['device']}, {row['threads']} thread(s), {row['machine']}"
+            job.machine = row["machine"]
         else:
             job.note = "not measured (benchmarks/costs.py)"
         job.t4_s_per_1000 = t4.get((w.get("method"), dataset))
@@ -203,7 +232,8 @@ def _hours(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds / 3600:.2f}"
 
 
-def format_plan(target: str, profile: str, jobs: list[Job], skipped: dict[str, int]) -> str:
+def format_plan(target: str, profile: str, jobs: list[Job], skipped: dict[str, int],
+                machine: str | None = None) -> str:
     """Markdown table of the priced jobs and the totals."""
     budgets = sorted({j.wildcards.get("profile", profile) for j in jobs}) or [profile]
     lines = [f"# Cost preview: {target} (budgets: {', '.join(budgets)})", "",
@@ -229,6 +259,15 @@ def format_plan(target: str, profile: str, jobs: list[Job], skipped: dict[str, i
     missing_names = ", ".join(f"{j.name}/{j.wildcards['dataset']}" for j in missing)
     lines += ["", f"Total CPU hours (measured jobs): {sum(measured) / 3600:.2f} over {len(measured)} of "
               f"{len(jobs)} priced jobs" + (f"; not measured: {missing_names}" if missing else "") + "."]
+    machine = machine or this_machine()
+    sources: dict[str, int] = {}
+    for j in jobs:
+        if j.machine:
+            sources[j.machine] = sources.get(j.machine, 0) + 1
+    if sources and set(sources) != {machine}:
+        lines.append("Measured on " + "; ".join(f"{m} ({n} jobs)" for m, n in sorted(sources.items())) +
+                     f"; this machine is {machine}. Per-step CPU seconds differ between processors (checks across "
+                     "machines: results/costs_check.csv); `python benchmarks/costs.py` measures this machine's rows.")
     if any(j.capped and j.seconds is not None for j in jobs):
         lines.append("Steps marked ≤ are a cap (DEC's tol, R-DC's tau rule may stop the fit earlier): those jobs' "
                      "hours, and the total, are upper bounds.")
