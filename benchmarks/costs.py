@@ -128,29 +128,35 @@ def _resolver(name: str):
             fit_seconds)
 
 
+def _prepare(method: str, dataset: str, profile: str, mirror=None):
+    """(data, resolve, seconds, config) for timing ``method`` (a method or ``pretrain:{recipe}``) on ``dataset``:
+    torch on one thread with its lazy optimiser imports done (outside any timing), and, for a method that loads
+    a shared pretraining, a scratch folder for it (its own DAG job: made once by the untimed warm-up fit)."""
+    import tempfile
+
+    import torch
+
+    from clusterbench.data import load_dataset
+    from clusterbench.framework.registry import get_method
+
+    torch.set_num_threads(1)
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)])
+    data = load_dataset(dataset, mirror=mirror)
+    resolve, seconds = _resolver(method)
+    if not method.startswith("pretrain:") and get_method(method).pretrain:
+        os.environ["CLUSTERBENCH_PRETRAINED"] = tempfile.mkdtemp(prefix="clusterbench-costs-")
+    return data, resolve, seconds, resolve(dataset, profile)
+
+
 def measure(method: str, dataset: str, profile: str, steps: tuple[int, int], seed: int = 1, mirror=None,
             log=print, device: str = "cpu") -> dict:
     """A costs.csv row for (method, dataset, profile): per-step and fixed seconds of a fit (CPU seconds; on a
     CUDA device GPU wall seconds, the peak GPU memory in the row's machine note)."""
-    import torch
-
-    from clusterbench.data import load_dataset
     from clusterbench.framework.plan import shortened, training_steps
-    from clusterbench.framework.registry import get_method
 
     rev = commit()  # the code measured, even if a commit lands while it runs
-    torch.set_num_threads(1)
-    torch.optim.Adam([torch.zeros(1, requires_grad=True)])  # torch's lazy optimiser imports, outside the timing
-    data = load_dataset(dataset, mirror=mirror)
-    resolve, fit_seconds = _resolver(method)
-    config = resolve(dataset, profile)
-
+    data, resolve, fit_seconds, config = _prepare(method, dataset, profile, mirror)
     points = []
-    if not method.startswith("pretrain:") and get_method(method).pretrain:
-        # the pretraining is its own DAG job: make it once, untimed, in a scratch folder; both timed fits load it
-        import tempfile
-
-        os.environ["CLUSTERBENCH_PRETRAINED"] = tempfile.mkdtemp(prefix="clusterbench-costs-")
     # an untimed fit at the first budget first: one-time costs of the process (kernel selection, lazy imports,
     # allocator growth) belong to neither point (a job pays them once, not per seed); it also makes the pretraining
     fit_seconds(method, dataset, profile, shortened(config, steps[0], data.n_samples), seed, data, device)
@@ -195,29 +201,17 @@ CHECK_COLUMNS = ("name", "dataset", "profile", "steps_run", "measured_s", "predi
 def check(method: str, dataset: str, profile: str, steps: int, costs_path: Path, seed: int = 0, mirror=None,
           log=print) -> dict:
     """A costs_check.csv row: a fit at ``steps`` steps (0: the full budget) against the stored costs row."""
-    import torch
-
-    from clusterbench.data import load_dataset
     from clusterbench.framework.plan import load_costs, shortened, training_steps
-    from clusterbench.framework.registry import get_method
 
     row = load_costs(costs_path).get((method, dataset, profile))  # this machine's row where there is one
     if row is None:
         raise SystemExit(f"{costs_path}: no row for {method}/{dataset}/{profile} to check; measure it first")
     per_step, fixed = float(row["per_step_s"]), float(row["fixed_s"])
     rev = commit()
-    torch.set_num_threads(1)
-    torch.optim.Adam([torch.zeros(1, requires_grad=True)])
-    data = load_dataset(dataset, mirror=mirror)
-    resolve, fit_seconds = _resolver(method)
-    config = resolve(dataset, profile)
+    data, resolve, fit_seconds, config = _prepare(method, dataset, profile, mirror)
     full = training_steps(config, data.n_samples) or 0
     overrides = shortened(config, steps, data.n_samples) if steps else {}
     run = training_steps(resolve(dataset, profile, overrides), data.n_samples) or 0
-    if not method.startswith("pretrain:") and get_method(method).pretrain:
-        import tempfile
-
-        os.environ["CLUSTERBENCH_PRETRAINED"] = tempfile.mkdtemp(prefix="clusterbench-costs-")
     fit_seconds(method, dataset, profile, shortened(config, 1, data.n_samples), seed, data)  # warm-up, untimed
     seconds = fit_seconds(method, dataset, profile, overrides, seed, data)
     predicted = fixed + per_step * run

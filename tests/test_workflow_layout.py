@@ -4,6 +4,7 @@ and a rerun that recomputes exactly what is missing."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -77,25 +78,25 @@ def test_rule_envs_install_without_the_checkout():
             assert conda.group(1) in ("../envs/training.yaml", "../envs/reporting.yaml"), (path.name, rule)
 
 
+def _imported(tmp_path, code: str, modules: set[str]) -> list[str]:
+    """Which of ``modules`` a fresh interpreter has imported after running ``code``."""
+    probe = f"import json, sys\n{code}\nprint(json.dumps(sorted(set({sorted(modules)!r}) & set(sys.modules))))\n"
+    out = subprocess.run([sys.executable, "-c", probe], check=True, cwd=tmp_path, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
 def test_reporting_commands_import_no_torch(tmp_path):
     """The reporting env holds no torch: the CLI's reporting commands must not import it."""
-    code = ("import sys\n"
-            "from clusterbench.framework import cli, aggregate, gate\n"
-            "from clusterbench.framework.report import tables, index\n"
-            "print(sorted({'torch', 'faiss', 'torchvision'} & set(sys.modules)))\n")
-    out = subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path, capture_output=True, text=True)
-    assert out.stdout.strip() == "[]", out.stdout
+    code = ("from clusterbench.framework import cli, aggregate, gate\n"
+            "from clusterbench.framework.report import tables, index")
+    assert _imported(tmp_path, code, {"torch", "faiss", "torchvision"}) == []
 
 
 def test_cli_parser_imports_no_heavy_library(tmp_path):
     """Every DAG job starts by building the CLI's parser: it must not pay for pandas, scikit-learn, scipy or
     torch (a job imports what its command uses; the leaderboard's ranking pulled in pandas, 0.4 s a job)."""
-    code = ("import sys\n"
-            "from clusterbench.framework.cli import build_parser\n"
-            "build_parser()\n"
-            "print(sorted({'torch', 'pandas', 'sklearn', 'scipy', 'matplotlib'} & set(sys.modules)))\n")
-    out = subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path, capture_output=True, text=True)
-    assert out.stdout.strip() == "[]", out.stdout
+    code = "from clusterbench.framework.cli import build_parser\nbuild_parser()"
+    assert _imported(tmp_path, code, {"torch", "pandas", "sklearn", "scipy", "matplotlib"}) == []
 
 
 def test_tables_and_figures_have_report_captions():

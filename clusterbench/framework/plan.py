@@ -173,6 +173,7 @@ def load_costs(path: Path = COSTS_CSV, machine: str | None = None) -> dict[tuple
     if not Path(path).exists():
         return {}
     machine = machine or this_machine()
+
     def rank(row: dict) -> tuple[bool, str]:
         return row.get("machine") == machine, row.get("measured_at", "")
 
