@@ -146,7 +146,8 @@ def test_reference_mode_flags_moves_beyond_seed_noise(tmp_path, gate):
 
 
 def test_repository_gate_config_is_consistent():
-    """Gated cells have published values; deviations are the measured cells beyond max(3, 2 std)."""
+    """Gated cells have published values; deviations are the measured cells beyond max(3, 2 SEM) or too close
+    to it to gate (tests/test_regression_configs.py)."""
     config = load_config(REPO / "config" / "regression.yaml")
     published = load_published()
     from clusterbench.framework.published import published_value
@@ -158,7 +159,7 @@ def test_repository_gate_config_is_consistent():
         assert published_value(published, cell["paper"], cell["table"], cell["method"], cell["dataset"],
                                cell.get("published_metric", cell["metric"])) is not None
     for dev in config["deviations"]:
-        assert abs(float(dev["gap"])) > 3.0 and dev["explanation"].strip()
+        assert dev["explanation"].strip()
 
 
 def test_stored_references_are_well_formed():
@@ -219,7 +220,7 @@ def test_ci_gate_passes_on_mirror(gate_runs, tmp_path, capsys):
                  "--out", str(out)])
     printed = capsys.readouterr().out
     assert code == 0, printed
-    assert "PASS: all 7 gated cells" in printed
+    assert "PASS: all 6 gated cells" in printed
     assert "Deviations (not gated)" in out.read_text()
     # the suite's own stored reference of these runs agrees too
     assert main(["check", "--profile", "paper", "--runs-root", str(root), "--reference",
@@ -251,7 +252,7 @@ def test_ci_gate_fails_on_broken_metric(gate_runs, tmp_path, monkeypatch, capsys
                  "--out", str(tmp_path / "regression.md")])
     printed = capsys.readouterr().out
     assert code == 1
-    assert "FAIL: 1 of 7 gated cells failed: ahcl/2 kmeans umist acc" in printed
+    assert "FAIL: 1 of 6 gated cells failed: ahcl/2 kmeans umist acc" in printed
 
 
 # ------------------------------------------------------------------ cells read from a run's variant column

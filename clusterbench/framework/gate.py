@@ -25,7 +25,9 @@ Published mode (``check_published``): every gated cell needs ok runs of
 reproduces (|mean − published| ≤ max(tolerance, 2 × SEM over the seeds)); at a
 reduced budget (the cpu profile's AHCL, ...) the same bound makes it a
 *regression check at that budget*, never a reproduction, and the report says so.
-A cell whose seeds spread more than 5 points is marked unstable. Reference mode (``check_reference``):
+A cell whose seeds spread more than 5 points is marked unstable. A cell is gated only when its stored
+run passes with room for a rerun (:func:`gating_problem`: inside the bound by at least 2√2 × SEM, two
+standard errors of the difference of two seed means); the others are listed as deviations. Reference mode (``check_reference``):
 ``results/reference/{profile}.csv`` stores mean, std and n of the suite's own
 earlier runs per (dataset, method, metric); a cell fails when the current mean
 moves more than max(floor, z · sqrt(std_ref²/n_ref + std²/n)) from it (a
@@ -105,6 +107,45 @@ def load_config(path: Path) -> dict:
             if cell["dataset"] not in DATASETS:
                 raise ConfigError(f"{path}: {where}.{i}.dataset: unknown dataset {cell['dataset']!r}")
     return raw
+
+
+RERUN_Z = 2.0  # a gated cell passes its stored run with RERUN_Z standard errors of a rerun's move to spare
+
+
+def rerun_margin(verdict) -> float:
+    """How far a rerun's seed mean may move from the stored one: ``RERUN_Z`` standard errors of the difference
+    of two independent n-seed means, 2 · √2 · SEM. Another processor or library build rounds differently, so a
+    deep method's seeds follow other trajectories and a cell at the edge of the bound falls either side."""
+    return RERUN_Z * math.sqrt(2.0) * verdict.sem
+
+
+def gating_problem(verdict) -> str | None:
+    """Why a measured cell (a :func:`clusterbench.budget.reproduction` verdict) is not gated, or None when it
+    may be: outside the rule's bound, unstable, or inside the bound by less than :func:`rerun_margin`."""
+    room = verdict.allowed - abs(verdict.gap)
+    if not verdict.within:
+        return f"outside the bound (|Δ| {abs(verdict.gap):.2f} > {verdict.allowed:.2f})"
+    if verdict.unstable:
+        return "unstable (std > 5 points)"
+    if room < rerun_margin(verdict) - 1e-9:
+        return (f"inside the bound by {room:.2f}, less than a rerun may move it "
+                f"(2√2 SEM = {rerun_margin(verdict):.2f})")
+    return None
+
+
+def stored_verdict(cell: dict, published: pd.DataFrame, tolerance: float = 3.0):
+    """The rule's verdict on a cell's stored ``reproduced`` ("mean ± std (n=k)", percent cells), or None."""
+    import re
+
+    from ..budget import reproduction
+
+    match = re.fullmatch(r"\s*([-\d.]+) ± ([\d.]+) \(n=(\d+)\)\s*", str(cell.get("reproduced", "")))
+    pub = cell_published_value(published, cell)
+    if match is None or pub is None or _scale_of(published, cell) != "percent":
+        return None
+    mean, std, n = float(match[1]), float(match[2]), int(match[3])
+    # the budget changes the verdict's words, not its bound, gap or spread
+    return reproduction(mean, std, n, pub, paper_budget=True, tolerance=float(cell.get("tolerance", tolerance)))
 
 
 def cell_name(cell: dict) -> str:
@@ -209,7 +250,9 @@ def check_published(config: dict, runs_root: Path, profile: str, published: pd.D
                                scale="percent" if scale == "percent" else "fraction", tolerance=tolerance,
                                unstable_above=None if scale in ("percent", "fraction") else float("inf"))
         ok = verdict.reproduced or (not verdict.paper_budget and verdict.within)
-        detail = "" if n_ok == n else f"{n - n_ok} of {n} seeds not ok"
+        detail = "; ".join(part for part in (
+            "" if n_ok == n else f"{n - n_ok} of {n} seeds not ok",
+            (gating_problem(verdict) or "") if ok else "") if part)
         digits = 2 if scale == "percent" else 3
         reproduced = f"{mean:.{digits}f} ± {std:.{digits}f} (n={n_ok})"
         report.rows.append(CheckRow(name, expected, reproduced, verdict.gap, verdict.allowed,
@@ -326,7 +369,8 @@ def format_report(report: Report, revision: str, source: str = "config/regressio
                      f"[{notes.index(d['explanation']) + 1}]" if d.get("explanation") else ""]
                     for d in report.deviations]
         md += ["## Deviations (not gated)", "",
-               "Cells outside the rule's bound (|Δ| ≤ max(3 points, 2 × SEM)), or unstable. They are not gated "
+               "Cells outside the rule's bound (|Δ| ≤ max(3 points, 2 × SEM)), unstable, or inside it by less "
+               "than a rerun's mean may move (2√2 × SEM: another processor rounds differently). They are not gated "
                "(a bound is never widened to make a cell pass); the self-reference mode (`clusterbench check "
                "--reference`) covers them.", "",
                tabulate(dev_body, headers=dev_headers, tablefmt="pipe", disable_numparse=True), ""]
