@@ -131,7 +131,8 @@ def test_lint_is_clean(tmp_path):
 
 @pytest.mark.slow
 def test_gate_reports_lay_out_their_runs(tmp_path):
-    """reports/regression_ahcl.md needs the cpu-profile runs of its cells; every gate file has a report."""
+    """reports/regression_ahcl.md needs the cpu-profile runs of its cells, gated (AHCL on USPS) and deviations
+    (MSE on COIL20, DEC on UMIST), since the report measures both; every gate file has a report."""
     _copy_workflow(tmp_path)
     out = _snakemake(tmp_path, "reports/regression_ahcl.md", "-n").stdout
     for path in ("results/runs/cpu/usps/ahcl/summary.json", "results/runs/cpu/coil20/ahcl_mse/summary.json",

@@ -79,10 +79,12 @@ def pretrain_input(wildcards):
 
 
 def regression_runs(path="config/regression.yaml"):
-    """The run summaries of a regression gate's cells (under the gate file's profile)."""
+    """The run summaries of a regression gate's cells, gated and deviations (the report measures both), under
+    the gate file's profile."""
     gate = _load_regression(path)
     profile = gate.get("profile", "paper")
-    pairs = dict.fromkeys((c["dataset"], c["method"]) for c in gate.get("gated") or [])
+    cells = (gate.get("gated") or []) + (gate.get("deviations") or [])
+    pairs = dict.fromkeys((c["dataset"], c["method"]) for c in cells)
     return [f"results/runs/{profile}/{d}/{m}/summary.json" for d, m in pairs]
 
 
