@@ -40,6 +40,7 @@ exit non-zero.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -122,21 +123,18 @@ def rerun_margin(verdict) -> float:
 def gating_problem(verdict) -> str | None:
     """Why a measured cell (a :func:`clusterbench.budget.reproduction` verdict) is not gated, or None when it
     may be: outside the rule's bound, unstable, or inside the bound by less than :func:`rerun_margin`."""
-    room = verdict.allowed - abs(verdict.gap)
+    room, margin = verdict.allowed - abs(verdict.gap), rerun_margin(verdict)
     if not verdict.within:
         return f"outside the bound (|Δ| {abs(verdict.gap):.2f} > {verdict.allowed:.2f})"
     if verdict.unstable:
         return "unstable (std > 5 points)"
-    if room < rerun_margin(verdict) - 1e-9:
-        return (f"inside the bound by {room:.2f}, less than a rerun may move it "
-                f"(2√2 SEM = {rerun_margin(verdict):.2f})")
+    if room < margin - 1e-9:
+        return f"inside the bound by {room:.2f}, less than a rerun may move it (2√2 SEM = {margin:.2f})"
     return None
 
 
 def stored_verdict(cell: dict, published: pd.DataFrame, tolerance: float = 3.0):
     """The rule's verdict on a cell's stored ``reproduced`` ("mean ± std (n=k)", percent cells), or None."""
-    import re
-
     from ..budget import reproduction
 
     match = re.fullmatch(r"\s*([-\d.]+) ± ([\d.]+) \(n=(\d+)\)\s*", str(cell.get("reproduced", "")))

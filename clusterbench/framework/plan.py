@@ -24,10 +24,10 @@ import csv
 import dataclasses
 import math
 import os
-import platform
 import re
 import subprocess
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,16 +155,10 @@ def parse_dry_run(text: str) -> list[Job]:
 
 
 def this_machine() -> str:
-    """The CPU model and count, as costs rows record it: ``"AMD EPYC, 2 CPUs"``."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} CPUs"
+    """The CPU model (as run records name it) and count, as costs rows record it: ``"AMD EPYC, 2 CPUs"``."""
+    from .runner import _cpu_model  # imported here: parsing a dry run needs none of the runner's imports
+
+    return f"{_cpu_model()}, {os.cpu_count()} CPUs"
 
 
 def load_costs(path: Path = COSTS_CSV, machine: str | None = None) -> dict[tuple[str, str, str], dict]:
@@ -261,10 +255,7 @@ def format_plan(target: str, profile: str, jobs: list[Job], skipped: dict[str, i
     lines += ["", f"Total CPU hours (measured jobs): {sum(measured) / 3600:.2f} over {len(measured)} of "
               f"{len(jobs)} priced jobs" + (f"; not measured: {missing_names}" if missing else "") + "."]
     machine = machine or this_machine()
-    sources: dict[str, int] = {}
-    for j in jobs:
-        if j.machine:
-            sources[j.machine] = sources.get(j.machine, 0) + 1
+    sources = Counter(j.machine for j in jobs if j.machine)
     if sources and set(sources) != {machine}:
         lines.append("Measured on " + "; ".join(f"{m} ({n} jobs)" for m, n in sorted(sources.items())) +
                      f"; this machine is {machine}. Per-step CPU seconds differ between processors (checks across "
